@@ -162,14 +162,14 @@ def score(
         expand_inputs(inputs)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
-    scorer = _load(model, "en")
     if engine == "ray":
         from neutrality_nlp.ray_engine import score_with_ray
 
         summary = score_with_ray(model, inputs, output, text_field=text_field, id_field=id_field,
                                  keep_fields=keep, only_flagged=only_flagged, address=ray_address,
-                                 workers=ray_workers, timeout=ray_timeout)
+                                 workers=ray_workers, timeout=ray_timeout, resume=resume, overwrite=overwrite)
     elif engine == "local":
+        scorer = _load(model, "en")
         progress, finish = _progress_reporter()
         try:
             summary = score_file(scorer, inputs, output, text_field=text_field, id_field=id_field,

