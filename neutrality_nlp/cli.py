@@ -57,12 +57,12 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _load(model: str, lang: str = "en") -> Any:
+def _load(model: str, lang: str = "en", **kwargs: Any) -> Any:
     from neutrality_nlp.scoring import ModelNotFoundError, load_scorer
 
     try:
-        scorer = load_scorer(model)
-    except ModelNotFoundError as exc:
+        scorer = load_scorer(model, **kwargs)
+    except (ModelNotFoundError, ValueError) as exc:
         _fail(str(exc))
     reason = getattr(scorer, "fallback_reason", None)
     if reason:
@@ -150,6 +150,8 @@ def score(
     ray_address: str | None = typer.Option(None, help="Ray cluster address (default: start a local Ray)."),
     ray_workers: int = typer.Option(2, help="Scoring actors for --engine ray."),
     ray_timeout: float = typer.Option(3600.0, help="Seconds before a Ray run is abandoned."),
+    int8: bool = typer.Option(False, "--int8", help="CPU int8 dynamic quantisation of a transformer model "
+                                                    "(faster; scores within ~0.02, see BENCHMARKS.md)."),
 ) -> None:
     """Score a file of articles or posts: one output record per input record, in input order.
 
@@ -167,9 +169,10 @@ def score(
 
         summary = score_with_ray(model, inputs, output, text_field=text_field, id_field=id_field,
                                  keep_fields=keep, only_flagged=only_flagged, address=ray_address,
-                                 workers=ray_workers, timeout=ray_timeout, resume=resume, overwrite=overwrite)
+                                 workers=ray_workers, timeout=ray_timeout, resume=resume, overwrite=overwrite,
+                                 model_kwargs={"quantize": "int8"} if int8 else None)
     elif engine == "local":
-        scorer = _load(model, "en")
+        scorer = _load(model, "en", **({"quantize": "int8"} if int8 else {}))
         progress, finish = _progress_reporter()
         try:
             summary = score_file(scorer, inputs, output, text_field=text_field, id_field=id_field,

@@ -111,7 +111,7 @@ def pemilu2024_tweets(root: Path) -> Iterator[dict[str, Any]]:
 TRAINING_SOURCES = {
     "smsa": (smsa, 300),
     "nusax": (nusax, 150),
-    "stance_blogs": (stance_blogs, 200),
+    "stance_blogs": (stance_blogs, 60),
     "hatespeech": (hatespeech_tweets, 300),
     "pemilu2024_tweets": (pemilu2024_tweets, 400),
 }

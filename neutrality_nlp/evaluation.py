@@ -80,9 +80,14 @@ def evaluate(
       - ``per_category``: recall of the flag among positives of each category, and (with a category
         head) whether the category is among the predicted top two;
       - ``per_negative_type``: false-positive rate per ``negative_type``;
-      - ``hard_negative_fpr``: false-positive rate on socialisation + regulation texts;
+      - ``hard_negative_fpr`` / ``hard_negative_fp``: false-positive rate and count on socialisation +
+        regulation texts;
+      - ``dense_negative_fpr`` / ``dense_negative_fp``: the same on every negative dense with ASN and
+        election vocabulary (:func:`neutrality_nlp.data.is_hard_negative`);
       - ``per_genre``: F1 per genre.
     """
+    from neutrality_nlp.data import is_hard_negative
+
     y = np.array([int(r["flag"]) for r in records])
     s = np.asarray(scores, dtype=float)
     report = binary_metrics(y, s, threshold)
@@ -113,6 +118,11 @@ def evaluate(
     report["per_negative_type"] = per_neg
     hard = [i for i, r in enumerate(records) if r["flag"] == 0 and r.get("negative_type") in HARD_NEGATIVE_TYPES]
     report["hard_negative_fpr"] = round(float(np.mean(pred[hard])), 4) if hard else None
+    report["hard_negative_fp"] = int(np.sum(pred[hard])) if hard else 0
+    dense = [i for i, r in enumerate(records) if is_hard_negative(r)]
+    report["dense_negative_fpr"] = round(float(np.mean(pred[dense])), 4) if dense else None
+    report["dense_negative_fp"] = int(np.sum(pred[dense])) if dense else 0
+    report["dense_negative_n"] = len(dense)
 
     per_genre: dict[str, Any] = {}
     for genre in sorted({r.get("genre") for r in records if r.get("genre")}):

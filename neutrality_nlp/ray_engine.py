@@ -41,10 +41,10 @@ from neutrality_nlp.records import RECORD_FIELDS
 class _ScoreActor:
     """Ray actor: loads the model once, scores batches of serialised input records."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, model_kwargs: dict[str, Any] | None = None) -> None:
         from neutrality_nlp.scoring import load_scorer
 
-        self.scorer = load_scorer(model)
+        self.scorer = load_scorer(model, **(model_kwargs or {}))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         recs = []
@@ -93,14 +93,19 @@ def score_with_ray(
     timeout: float = 3600.0,
     resume: bool = False,
     overwrite: bool = False,
+    model_kwargs: dict[str, Any] | None = None,
 ) -> RunSummary:
-    """Score ``inputs`` into ``output`` on Ray Data; same output and guarantees as the local engine."""
+    """Score ``inputs`` into ``output`` on Ray Data; same output and guarantees as the local engine.
+
+    ``model_kwargs`` go to :func:`~neutrality_nlp.scoring.load_scorer` in every actor (e.g. ``quantize``).
+    """
     import ray
 
     from neutrality_nlp.scoring import load_scorer, resolve_model_path
 
     model_path = str(resolve_model_path(model)) if model != "default" else model
-    probe = load_scorer(model_path)  # resolves fallbacks once, gives model id and threshold for read errors
+    # resolves fallbacks once; gives the model id and threshold for read-error records
+    probe = load_scorer(model_path, **(model_kwargs or {}))
     output = Path(output)
     fmt = output_format or detect_format(output)
     if fmt not in FORMATS:
@@ -125,7 +130,7 @@ def score_with_ray(
 
     def run_chunk(payloads: list[str]) -> None:
         ds = ray.data.from_items([{"record": p} for p in payloads])
-        ds = ds.map_batches(_ScoreActor, fn_constructor_args=(model_path,), batch_size=batch_size,
+        ds = ds.map_batches(_ScoreActor, fn_constructor_args=(model_path, model_kwargs), batch_size=batch_size,
                             compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=actor_cpus,
                             num_gpus=gpus_per_worker or None, batch_format="numpy")
         rows = _bounded(lambda: ds.take_all(), timeout)

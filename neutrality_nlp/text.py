@@ -496,9 +496,31 @@ def _stopwords() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def _stemmer():  # noqa: ANN202 - Sastrawi has no type hints
+    """Sastrawi's stemmer over its own root-word dictionary, held in a set.
+
+    ``StemmerFactory().create_stemmer()`` keeps the 30k root words in a *list* (``ArrayDictionary``), so
+    every dictionary lookup is a linear scan (~27 ms per new word here); the same words in a set make
+    stemming ~1,000x faster with identical results.
+    """
+    from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
+    from Sastrawi.Stemmer.Stemmer import Stemmer
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-    return StemmerFactory().create_stemmer()
+    class SetDictionary(ArrayDictionary):
+        def __init__(self, words: Sequence[str]) -> None:
+            self.words = {w for w in words if w and w.strip()}
+
+        def contains(self, word: str) -> bool:
+            return word in self.words
+
+        def count(self) -> int:
+            return len(self.words)
+
+        def add(self, word: str) -> None:
+            if word and word.strip():
+                self.words.add(word)
+
+    return Stemmer(SetDictionary(StemmerFactory().get_words()))
 
 
 @functools.lru_cache(maxsize=200_000)

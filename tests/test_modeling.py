@@ -13,7 +13,8 @@ from neutrality_nlp.training_args import TrainingConfig
 
 def _config(tiny_bert, tmp_path, mode: str) -> TrainingConfig:
     return TrainingConfig(base_model=str(tiny_bert), output_dir=str(tmp_path / f"model-{mode}"), mode=mode,
-                          max_length=32, stride=8, epochs=8, learning_rate=5e-3, batch_size=8, seed=3,
+                          max_length=32, stride=8, epochs=40, learning_rate=2e-2 if mode == "lora" else 3e-3,
+                          batch_size=8, seed=3,
                           extra_corpora=False, lora_r=4, lora_alpha=8, logging_steps=1000, version="test")
 
 
@@ -62,7 +63,7 @@ def test_train_save_load_score_long_document(tiny_bert, tmp_path, mini_records, 
     assert after == pytest.approx(before, abs=1e-4)
     pos = [s for s, r in zip(after, mini_records, strict=False) if r["flag"] == 1]
     neg = [s for s, r in zip(after, mini_records, strict=False) if r["flag"] == 0]
-    assert sum(pos) / len(pos) > sum(neg) / len(neg)
+    assert min(pos) > max(neg)
 
     # A long document: filler, the violation in the middle, more filler; several windows.
     filler = "Harga cabai di pasar induk naik dua kali lipat sejak pekan lalu akibat cuaca buruk. " * 6
