@@ -46,6 +46,8 @@ class InputRecord:
     text: Any
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: Share of all input bytes read once this record was read (``None`` when reading stdin).
+    fraction: float | None = None
 
 
 def detect_format(path: str | Path) -> str:
@@ -105,12 +107,17 @@ def read_inputs(
     (1-based within the file), which is stable across runs.
     """
     index = 0
-    for path in expand_inputs(inputs):
+    paths = expand_inputs(inputs)
+    sizes = {p: Path(p).stat().st_size for p in paths if p != "-"}
+    total = sum(sizes.values()) if "-" not in paths else 0
+    done_before = 0
+    for path in paths:
         fmt = detect_format(path)
         reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
         stem = "stdin" if path == "-" else Path(path).name
-        for n, (row, error) in enumerate(reader(path), 1):
-            rec = InputRecord(index=index, id=f"{stem}:{n}", text=None, error=error)
+        for n, (row, error, consumed) in enumerate(reader(path), 1):
+            rec = InputRecord(index=index, id=f"{stem}:{n}", text=None, error=error,
+                              fraction=min(1.0, (done_before + consumed) / total) if total else None)
             if row is not None:
                 rid = row.get(id_field)
                 if rid is not None and rid != "":
@@ -121,34 +128,41 @@ def read_inputs(
                 rec.extra = {k: row.get(k) for k in keep_fields}
             yield rec
             index += 1
+        done_before += sizes.get(path, 0)
 
 
-def _read_jsonl(path: str) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
+#: What every reader yields: (row or None, read error or None, bytes of the file consumed so far).
+_Row = tuple[dict[str, Any] | None, str | None, int]
+
+
+def _read_jsonl(path: str) -> Iterator[_Row]:
     fh = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    consumed = 0
     try:
         for raw in fh:
+            consumed += len(raw)
             if not raw.strip():
                 continue
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield None, f"line is not valid UTF-8 (byte {exc.start})"
+                yield None, f"line is not valid UTF-8 (byte {exc.start})", consumed
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+                yield None, f"invalid JSON: {exc.msg} at column {exc.colno}", consumed
                 continue
             if not isinstance(obj, dict):
-                yield None, f"expected a JSON object, got {type(obj).__name__}"
+                yield None, f"expected a JSON object, got {type(obj).__name__}", consumed
                 continue
-            yield obj, None
+            yield obj, None, consumed
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
 
 
-def _read_csv(path: str) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
+def _read_csv(path: str) -> Iterator[_Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
     with open(path, "rb") as raw:
@@ -160,14 +174,14 @@ def _read_csv(path: str) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield None, f"malformed CSV row: {exc}"
+                yield None, f"malformed CSV row: {exc}", raw.tell()
                 continue
             if any(isinstance(v, str) and _has_surrogates(v) for v in row.values()):
-                yield None, "row is not valid UTF-8"
+                yield None, "row is not valid UTF-8", raw.tell()
                 continue
             if None in row:  # more cells than header columns
                 row.pop(None)
-            yield row, None
+            yield row, None, raw.tell()
 
 
 def _has_surrogates(s: str) -> bool:
@@ -178,12 +192,15 @@ def _has_surrogates(s: str) -> bool:
         return True
 
 
-def _read_parquet(path: str) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
+def _read_parquet(path: str) -> Iterator[_Row]:
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
+    size, rows, seen = Path(path).stat().st_size, max(pf.metadata.num_rows, 1), 0
     for batch in pf.iter_batches(batch_size=1024):
-        yield from ((row, None) for row in batch.to_pylist())
+        for row in batch.to_pylist():
+            seen += 1
+            yield row, None, size * seen // rows
 
 
 # -- writers --------------------------------------------------------------------------------------------
@@ -336,11 +353,12 @@ def score_file(
     resume: bool = False,
     overwrite: bool = False,
     window: int = 512,
-    progress: Callable[[int, int, int], None] | None = None,
+    progress: Callable[[int, int, int, float | None], None] | None = None,
 ) -> RunSummary:
     """Score every record of ``inputs`` into ``output`` (see the module docstring for guarantees).
 
-    ``progress(records_done, flagged, errors)`` is called after each window.
+    ``progress(records_done, flagged, errors, fraction)`` is called after each window; ``fraction`` is the
+    share of the input bytes read so far (``None`` for stdin), for an ETA.
     """
     output = Path(output)
     fmt = output_format or detect_format(output)
@@ -377,11 +395,11 @@ def score_file(
             _flush(scorer, window_recs, writer, checkpoint, summary, fingerprint, only_flagged)
             window_recs = []
             if progress:
-                progress(summary.records, summary.flagged, summary.errors)
+                progress(summary.records, summary.flagged, summary.errors, rec.fraction)
     if window_recs:
         _flush(scorer, window_recs, writer, checkpoint, summary, fingerprint, only_flagged)
         if progress:
-            progress(summary.records, summary.flagged, summary.errors)
+            progress(summary.records, summary.flagged, summary.errors, window_recs[-1].fraction)
     writer.finish()
     checkpoint.remove()
     summary.seconds = time.perf_counter() - start

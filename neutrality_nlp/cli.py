@@ -191,31 +191,48 @@ def score(
 
 
 def _progress_reporter() -> tuple[Any, Any]:
-    """A rich progress bar on a terminal, plain periodic log lines otherwise."""
+    """A rich progress bar (records, rate, ETA from the share of input bytes read) on a terminal, plain
+    periodic log lines otherwise. Returns ``(update, finish)``."""
+    t0 = time.perf_counter()
+    first: list[int | None] = [None]
+
+    def rate_eta(done: int, fraction: float | None) -> tuple[float, str]:
+        if first[0] is None:
+            first[0] = done
+        elapsed = max(time.perf_counter() - t0, 1e-9)
+        rate = (done - (first[0] or 0)) / elapsed
+        eta = "?"
+        if fraction:
+            remaining = elapsed * (1 - fraction) / fraction
+            eta = time.strftime("%H:%M:%S", time.gmtime(remaining))
+        return rate, eta
+
     if err.is_terminal:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(SpinnerColumn(), TextColumn("{task.completed} records"),
+        bar = Progress(SpinnerColumn(), BarColumn(), TextColumn("{task.fields[done]} records"),
                        TextColumn("{task.fields[rate]:.1f}/s · {task.fields[flagged]} flagged · "
-                                  "{task.fields[errors]} errors"), TimeElapsedColumn(), console=err)
-        task = bar.add_task("score", total=None, rate=0.0, flagged=0, errors=0)
+                                  "{task.fields[errors]} errors · ETA {task.fields[eta]}"),
+                       TimeElapsedColumn(), console=err)
+        task = bar.add_task("score", total=1000, done=0, rate=0.0, flagged=0, errors=0, eta="?")
         bar.start()
-        t0 = time.perf_counter()
 
-        def update(done: int, flagged: int, errors: int) -> None:
-            bar.update(task, completed=done, flagged=flagged, errors=errors,
-                       rate=done / max(time.perf_counter() - t0, 1e-9))
+        def update(done: int, flagged: int, errors: int, fraction: float | None = None) -> None:
+            rate, eta = rate_eta(done, fraction)
+            bar.update(task, completed=int(1000 * (fraction or 0)), done=done, flagged=flagged, errors=errors,
+                       rate=rate, eta=eta)
 
         return update, bar.stop
     last = [0.0]
-    t0 = time.perf_counter()
 
-    def log(done: int, flagged: int, errors: int) -> None:
+    def log(done: int, flagged: int, errors: int, fraction: float | None = None) -> None:
+        rate, eta = rate_eta(done, fraction)
         now = time.perf_counter()
         if now - last[0] >= 10:
             last[0] = now
-            err.print(f"[score] {done} records, {flagged} flagged, {errors} errors, "
-                      f"{done / max(now - t0, 1e-9):.1f} records/s", highlight=False)
+            share = f" ({fraction:.0%} of input, ETA {eta})" if fraction else ""
+            err.print(f"[score] {done} records{share}, {flagged} flagged, {errors} errors, {rate:.1f} records/s",
+                      highlight=False)
 
     return log, lambda: None
 

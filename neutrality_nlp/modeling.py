@@ -153,17 +153,23 @@ def token_budget_batches(lengths: Sequence[int], max_tokens: int, max_batch: int
 # -- the network ---------------------------------------------------------------------------------------
 
 class NeutralityHeads(nn.Module):
-    """Flag (1 logit), categories (one logit per code) and partisan (1 logit) on a pooled vector."""
+    """Flag (1 logit), categories (one logit per code) and partisan (1 logit) on a pooled vector.
+
+    The pooled vector is layer-normalised first: mean-pooled sentence-encoder states are anisotropic (here
+    e5's per-dimension spread is ~0.09 around a large shared component), which makes a plain linear head
+    learn very slowly; normalising re-centres and rescales them to unit spread.
+    """
 
     def __init__(self, hidden: int, n_categories: int = len(CATEGORIES), dropout: float = 0.1) -> None:
         super().__init__()
+        self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
         self.flag = nn.Linear(hidden, 1)
         self.categories = nn.Linear(hidden, n_categories)
         self.partisan = nn.Linear(hidden, 1)
 
     def forward(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
-        x = self.dropout(pooled)
+        x = self.dropout(self.norm(pooled))
         return {"flag_logits": self.flag(x).squeeze(-1), "category_logits": self.categories(x),
                 "partisan_logits": self.partisan(x).squeeze(-1)}
 
@@ -306,6 +312,21 @@ def _accepts_pooling_flag(base_path: str) -> bool:
     return model_type in ("bert", "xlm-roberta", "roberta", "camembert", "albert")
 
 
+def build_optimizer(model: NeutralityModel, config: Any) -> torch.optim.Optimizer:
+    """AdamW with the heads at ``head_learning_rate`` (default: 4 × ``learning_rate``, at least 1e-3) and
+    the trainable encoder parameters (LoRA adapters, or the whole encoder) at ``learning_rate``; no weight
+    decay on biases and norms. The ``Trainer`` adds its linear warm-up/decay schedule."""
+    head_lr = config.head_learning_rate or max(4 * config.learning_rate, 1e-3)
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        lr = head_lr if name.startswith("heads.") else config.learning_rate
+        decay = 0.0 if p.ndim < 2 or "norm" in name.lower() else config.weight_decay
+        groups.setdefault((lr, decay), []).append(p)
+    return torch.optim.AdamW([{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()])
+
+
 def _group_by_length_kwargs(args_cls: Any) -> dict[str, Any]:
     """Length-grouped batches (less padding): ``train_sampling_strategy`` in transformers 5, ``group_by_length``
     before."""
@@ -365,7 +386,8 @@ def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[
         disable_tqdm=not os.isatty(2),
     )
     trainer = Trainer(model=model, args=args, train_dataset=dataset,
-                      data_collator=_Collator(tokenizer.pad_token_id))
+                      data_collator=_Collator(tokenizer.pad_token_id),
+                      optimizers=(build_optimizer(model, config), None))
     trainer.train()
     model.eval()
 

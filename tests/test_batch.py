@@ -150,3 +150,15 @@ def _rows(path: Path, fmt: str) -> list:
 
         return pq.read_table(path).to_pylist()
     return path.read_bytes().splitlines()
+
+
+def test_progress_fraction_for_eta(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.csv"
+    a.write_text("".join(json.dumps({"text": f"berita {i}"}) + "\n" for i in range(5)))
+    b.write_text("text\n" + "".join(f"kabar {i}\n" for i in range(5)))
+    fractions = [r.fraction for r in read_inputs([a, b])]
+    assert len(fractions) == 10 and fractions == sorted(fractions)
+    assert 0 < fractions[0] < 0.5 and fractions[-1] == 1.0
+    calls = []
+    score_file(KeywordScorer(), [a, b], tmp_path / "o.jsonl", window=4, progress=lambda *x: calls.append(x))
+    assert [c[0] for c in calls] == [4, 8, 10] and calls[-1][3] == 1.0
