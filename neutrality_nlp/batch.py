@@ -340,6 +340,61 @@ class RunSummary:
         return done / self.seconds if self.seconds > 0 else 0.0
 
 
+class BatchRun:
+    """The output side of a batch run, shared by the local and the Ray engine: option checks, the resume
+    checkpoint, the writer and the summary. Feed it output dicts window by window with :meth:`commit`; each
+    commit is flushed and checkpointed before it returns."""
+
+    def __init__(self, output: str | Path, *, fingerprint: str, keep_fields: Sequence[str] = (),
+                 output_format: str | None = None, only_flagged: bool = False, resume: bool = False,
+                 overwrite: bool = False) -> None:
+        self.output = Path(output)
+        self.fmt = output_format or detect_format(self.output)
+        if self.fmt not in FORMATS:
+            raise ValueError(f"unknown output format {self.fmt!r}")
+        self.fingerprint, self.only_flagged = fingerprint, only_flagged
+        self.checkpoint = _Checkpoint(self.output)
+        state = self.checkpoint.read() if resume else None
+        if state is not None and state.get("fingerprint") != fingerprint:
+            raise ValueError(f"cannot resume {self.output}: it was written from other inputs or options "
+                             "(remove it or use --overwrite)")
+        if state is None and not overwrite and (self.output.exists() or self.checkpoint.path.exists()):
+            if resume and self.output.exists() and not self.checkpoint.path.exists():
+                raise FileExistsError(f"{self.output} is complete (no checkpoint to resume); use --overwrite")
+            if not resume:
+                raise FileExistsError(f"{self.output} exists: use --resume to continue it or --overwrite")
+        columns = [*RECORD_FIELDS, *[k for k in keep_fields if k not in RECORD_FIELDS]]
+        self.writer = _Writer(self.output, self.fmt, columns)
+        self.writer.open(state)
+        self.summary = RunSummary(output=str(self.output))
+        #: Records already written by the run being resumed (skip that many input records).
+        self.skip = state["records"] if state else 0
+        self.summary.resumed_from = self.skip
+        if state:
+            self.summary.records, self.summary.flagged, self.summary.errors = (
+                self.skip, state["flagged"], state["errors"])
+        self._start = time.perf_counter()
+
+    def commit(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write one window of output dicts (in input order), then checkpoint it."""
+        kept = [r for r in rows if r["flagged"] or not self.only_flagged]
+        if kept or self.fmt != "parquet":
+            self.writer.write(kept)
+        self.summary.records += len(rows)
+        self.summary.flagged += sum(bool(r["flagged"]) for r in rows)
+        self.summary.errors += sum(r["error"] is not None for r in rows)
+        self.checkpoint.write({"records": self.summary.records, "flagged": self.summary.flagged,
+                               "errors": self.summary.errors, "fingerprint": self.fingerprint,
+                               **self.writer.position()})
+
+    def finish(self) -> RunSummary:
+        """Close the output (the atomic rename for Parquet) and drop the checkpoint."""
+        self.writer.finish()
+        self.checkpoint.remove()
+        self.summary.seconds = time.perf_counter() - self._start
+        return self.summary
+
+
 def score_file(
     scorer: Any,
     inputs: Sequence[str | Path],
@@ -360,50 +415,27 @@ def score_file(
     ``progress(records_done, flagged, errors, fraction)`` is called after each window; ``fraction`` is the
     share of the input bytes read so far (``None`` for stdin), for an ETA.
     """
-    output = Path(output)
-    fmt = output_format or detect_format(output)
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown output format {fmt!r}")
-    checkpoint = _Checkpoint(output)
-    state = checkpoint.read() if resume else None
-    fingerprint = _fingerprint(inputs, scorer, text_field, id_field, keep_fields, only_flagged)
-    if state is not None and state.get("fingerprint") != fingerprint:
-        raise ValueError(
-            f"cannot resume {output}: it was written from other inputs or options "
-            "(remove it or use --overwrite)")
-    if state is None and not overwrite and (output.exists() or checkpoint.path.exists()):
-        if resume and output.exists() and not checkpoint.path.exists():
-            raise FileExistsError(f"{output} is complete (no checkpoint to resume); use --overwrite")
-        if not resume:
-            raise FileExistsError(f"{output} exists: use --resume to continue it or --overwrite")
-    columns = [*RECORD_FIELDS, *[k for k in keep_fields if k not in RECORD_FIELDS]]
-    writer = _Writer(output, fmt, columns)
-    writer.open(state)
-    summary = RunSummary(output=str(output))
-    skip = state["records"] if state else 0
-    summary.resumed_from = skip
-    if state:
-        summary.records, summary.flagged, summary.errors = skip, state["flagged"], state["errors"]
-    start = time.perf_counter()
+    run = BatchRun(output, fingerprint=_fingerprint(inputs, scorer, text_field, id_field, keep_fields, only_flagged),
+                   keep_fields=keep_fields, output_format=output_format, only_flagged=only_flagged, resume=resume,
+                   overwrite=overwrite)
+    summary = run.summary
     window_recs: list[InputRecord] = []
-    source = read_inputs(inputs, text_field=text_field, id_field=id_field, keep_fields=keep_fields)
-    for rec in source:
-        if rec.index < skip:
+
+    def flush() -> None:
+        run.commit([r.to_dict() for r in score_window(scorer, window_recs)])
+        if progress:
+            progress(summary.records, summary.flagged, summary.errors, window_recs[-1].fraction)
+
+    for rec in read_inputs(inputs, text_field=text_field, id_field=id_field, keep_fields=keep_fields):
+        if rec.index < run.skip:
             continue
         window_recs.append(rec)
         if len(window_recs) >= window:
-            _flush(scorer, window_recs, writer, checkpoint, summary, fingerprint, only_flagged)
+            flush()
             window_recs = []
-            if progress:
-                progress(summary.records, summary.flagged, summary.errors, rec.fraction)
     if window_recs:
-        _flush(scorer, window_recs, writer, checkpoint, summary, fingerprint, only_flagged)
-        if progress:
-            progress(summary.records, summary.flagged, summary.errors, window_recs[-1].fraction)
-    writer.finish()
-    checkpoint.remove()
-    summary.seconds = time.perf_counter() - start
-    return summary
+        flush()
+    return run.finish()
 
 
 def score_window(scorer: Any, recs: Sequence[InputRecord]) -> list[ScoreRecord]:
@@ -419,21 +451,6 @@ def score_window(scorer: Any, recs: Sequence[InputRecord]) -> list[ScoreRecord]:
         result.extra = dict(r.extra)
         out.append(result)
     return out
-
-
-def _flush(scorer: Any, recs: list[InputRecord], writer: _Writer, checkpoint: _Checkpoint,
-           summary: RunSummary, fingerprint: str, only_flagged: bool) -> None:
-    results = score_window(scorer, recs)
-    rows = [r.to_dict() for r in results if r.flagged or not only_flagged]
-    if rows or writer.fmt != "parquet":
-        writer.write(rows)
-    summary.records += len(results)
-    summary.flagged += sum(r.flagged for r in results)
-    summary.errors += sum(r.error is not None for r in results)
-    checkpoint.write({
-        "records": summary.records, "flagged": summary.flagged, "errors": summary.errors,
-        "fingerprint": fingerprint, **writer.position(),
-    })
 
 
 def _fingerprint(inputs: Sequence[str | Path], scorer: Any, text_field: str, id_field: str,

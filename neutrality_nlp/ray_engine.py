@@ -19,23 +19,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from neutrality_nlp.batch import (
-    FORMATS,
-    InputRecord,
-    RunSummary,
-    _Checkpoint,
-    _fingerprint,
-    _Writer,
-    detect_format,
-    read_inputs,
-    score_window,
-)
-from neutrality_nlp.records import RECORD_FIELDS
+from neutrality_nlp.batch import BatchRun, InputRecord, RunSummary, _fingerprint, read_inputs, score_window
 
 
 class _ScoreActor:
@@ -106,26 +94,10 @@ def score_with_ray(
     model_path = str(resolve_model_path(model)) if model != "default" else model
     # resolves fallbacks once; gives the model id and threshold for read-error records
     probe = load_scorer(model_path, **(model_kwargs or {}))
-    output = Path(output)
-    fmt = output_format or detect_format(output)
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown output format {fmt!r}")
-    checkpoint = _Checkpoint(output)
-    state = checkpoint.read() if resume else None
-    fingerprint = _fingerprint(inputs, probe, text_field, id_field, keep_fields, only_flagged)
-    if state is not None and state.get("fingerprint") != fingerprint:
-        raise ValueError(f"cannot resume {output}: it was written from other inputs or options")
-    if state is None and not overwrite and output.exists():
-        raise FileExistsError(f"{output} exists: use --resume or --overwrite")
+    run = BatchRun(output, fingerprint=_fingerprint(inputs, probe, text_field, id_field, keep_fields, only_flagged),
+                   keep_fields=keep_fields, output_format=output_format, only_flagged=only_flagged, resume=resume,
+                   overwrite=overwrite)
     actor_cpus = _init_ray(address, workers)
-    writer = _Writer(output, fmt, [*RECORD_FIELDS, *[k for k in keep_fields if k not in RECORD_FIELDS]])
-    writer.open(state)
-    summary = RunSummary(output=str(output))
-    skip = state["records"] if state else 0
-    summary.resumed_from = skip
-    if state:
-        summary.records, summary.flagged, summary.errors = skip, state["flagged"], state["errors"]
-    start = time.perf_counter()
     pending: list[str] = []
 
     def run_chunk(payloads: list[str]) -> None:
@@ -138,17 +110,10 @@ def score_with_ray(
         results = [json.loads(str(r["result"])) for r in rows]
         if len(results) != len(payloads):
             raise RuntimeError(f"Ray returned {len(results)} results for {len(payloads)} records")
-        out_rows = [r for r in results if r["flagged"] or not only_flagged]
-        if out_rows or fmt != "parquet":
-            writer.write(out_rows)
-        summary.records += len(results)
-        summary.flagged += sum(bool(r["flagged"]) for r in results)
-        summary.errors += sum(r["error"] is not None for r in results)
-        checkpoint.write({"records": summary.records, "flagged": summary.flagged, "errors": summary.errors,
-                          "fingerprint": fingerprint, **writer.position()})
+        run.commit(results)
 
     for rec in read_inputs(inputs, text_field=text_field, id_field=id_field, keep_fields=keep_fields):
-        if rec.index < skip:
+        if rec.index < run.skip:
             continue
         pending.append(json.dumps({"index": rec.index, "id": rec.id, "text": rec.text, "extra": rec.extra,
                                    "error": rec.error}, ensure_ascii=False, default=str))
@@ -157,10 +122,7 @@ def score_with_ray(
             pending = []
     if pending:
         run_chunk(pending)
-    writer.finish()
-    checkpoint.remove()
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return run.finish()
 
 
 def _bounded(fn: Any, timeout: float) -> Any:
