@@ -216,16 +216,26 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, evidence_samples: bool = True
-                     ) -> dict[str, list[Any]]:
+#: Boundary cases whose sentences may describe an act that the text later clears: never sentence negatives.
+_NO_SENTENCE_NEGATIVES = frozenset({"dugaan_tidak_terbukti", "bukan_asn", "hadir_pasif", "pasangan_calon"})
+
+
+def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, evidence_samples: bool = True,
+                     sentence_negatives: int = 2, seed: int = 0) -> dict[str, list[Any]]:
     """Window-level training examples.
 
     A window of a flag = 1 record with evidence is positive when it holds at least half of an evidence
     sentence; other windows of that record are negative (they show no act). Records without evidence
     label every window with the document label. With ``evidence_samples`` each evidence sentence is also
-    a short positive example of its own, which teaches the sentence-level evidence ranking.
+    a short positive example of its own, which teaches the sentence-level evidence ranking, and up to
+    ``sentence_negatives`` sentences of each flag = 0 record are short negatives — preferring sentences
+    dense with ASN and election words ("PNS dilarang memberikan dukungan kepada calon …"), so that short
+    inputs are not all positive and rules are told apart from acts.
     """
-    from neutrality_nlp.text import clean
+    import random
+
+    from neutrality_nlp.data import ASN_TERMS, ELECTION_TERMS
+    from neutrality_nlp.text import clean, split_sentences
 
     texts, spans_per_doc, meta = [], [], []
     for r in records:
@@ -265,6 +275,28 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
             cols["input_ids"].append(w.input_ids)
             cols["flag_labels"].append(1.0)
             cols["category_labels"].append([float(c in (r.get("categories") or [])) for c in CATEGORIES])
+            cols["partisan_labels"].append(float(r.get("partisan") or 0))
+    if evidence_samples and sentence_negatives:
+        rng = random.Random(seed)
+        neg_texts, neg_meta = [], []
+        for r, body in zip(meta, texts, strict=True):
+            if r["flag"] != 0 or r.get("boundary") in _NO_SENTENCE_NEGATIVES:
+                continue
+            sents = [x.text for x in split_sentences(body) if len(x.text.split()) >= 5]
+            if len(sents) < 2:  # a one-sentence post is already a short example
+                continue
+            dense = [x for x in sents if ASN_TERMS.search(x) and ELECTION_TERMS.search(x)]
+            rest = [x for x in sents if x not in dense]
+            rng.shuffle(dense)
+            rng.shuffle(rest)
+            for x in (dense + rest)[:sentence_negatives]:
+                neg_texts.append(x)
+                neg_meta.append(r)
+        for w in windower(neg_texts):
+            r = neg_meta[w.doc]
+            cols["input_ids"].append(w.input_ids)
+            cols["flag_labels"].append(0.0)
+            cols["category_labels"].append([0.0] * len(CATEGORIES))
             cols["partisan_labels"].append(float(r.get("partisan") or 0))
     return cols
 
@@ -351,7 +383,7 @@ def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     prefix = config.text_prefix if config.text_prefix is not None else default_prefix(config.base_model)
     windower = Windower(tokenizer, config.max_length, config.stride, prefix)
-    cols = training_windows(train, windower)
+    cols = training_windows(train, windower, sentence_negatives=config.sentence_negatives, seed=config.seed)
     n_pos = sum(cols["flag_labels"])
     pos_weight = config.pos_weight or max(1.0, (len(cols["flag_labels"]) - n_pos) / max(n_pos, 1.0))
     logger.info("training windows: %d (%d positive), pos_weight %.2f", len(cols["input_ids"]), n_pos, pos_weight)

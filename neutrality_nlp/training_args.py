@@ -36,6 +36,8 @@ class TrainingConfig:
     stride: int = 64
     #: Prefix added before every window's text (``"query: "`` for e5 models; ``None`` = auto).
     text_prefix: str | None = None
+    #: Short negative examples per flag = 0 record (its sentences dense with ASN/election words).
+    sentence_negatives: int = 2
     #: ``lora`` (peft adapters + heads), ``full`` (fine-tune everything), ``frozen`` (heads only).
     mode: str = "lora"
     #: Freeze the word-embedding matrix in ``full`` mode (≈3× faster steps on CPU).

@@ -95,3 +95,67 @@ def test_config_yaml_roundtrip_and_errors(tmp_path):
         TrainingConfig.from_yaml(tmp_path / "bad.yaml")
     with pytest.raises(ValueError, match="mode"):
         TrainingConfig(mode="qlora").check()
+
+
+def _untrained_scorer(tiny_bert, **kwargs):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from neutrality_nlp.modeling import NeutralityHeads
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    enc = AutoModel.from_pretrained(tiny_bert)
+    return TransformerScorer(enc, NeutralityHeads(enc.config.hidden_size), tok, base_model=str(tiny_bert),
+                             max_length=32, stride=8, **kwargs)
+
+
+TEXTS = ["Camat hadir dalam deklarasi pasangan calon bupati nomor urut dua di lapangan kecamatan pada Senin pagi "
+         "bersama ratusan simpatisan dan tim pemenangan.", "Harga cabai naik.", "Guru PNS mengunggah foto calon."]
+
+
+def test_pipeline_wrapper_reproduces_window_scores(tiny_bert):
+    from transformers import pipeline
+
+    scorer = _untrained_scorer(tiny_bert)
+    windows = scorer.windower(TEXTS)
+    ours, _ = scorer.forward_windows([w.input_ids for w in windows])
+    pipe = pipeline("text-classification", model=scorer.as_sequence_classifier(), tokenizer=scorer.tokenizer,
+                    device=-1)
+    outs = pipe([TEXTS[w.doc][w.start:w.end] for w in windows], batch_size=2, truncation=True, max_length=32)
+    assert [o["label"] for o in outs] == ["asn_partisan"] * len(windows)
+    assert [o["score"] for o in outs] == pytest.approx(list(ours), abs=1e-5)
+
+
+def test_int8_quantisation_keeps_scores_close(tiny_bert):
+    fp32 = _untrained_scorer(tiny_bert)
+    int8 = _untrained_scorer(tiny_bert, quantize="int8")
+    a = [p.score for p in fp32.predict(TEXTS, evidence=False)]
+    b = [p.score for p in int8.predict(TEXTS, evidence=False)]
+    assert b == pytest.approx(a, abs=0.02)
+    with pytest.raises(ValueError, match="quantize"):
+        _untrained_scorer(tiny_bert, quantize="int4")
+
+
+def test_training_windows_label_acts_not_documents(tiny_bert):
+    from transformers import AutoTokenizer
+
+    from neutrality_nlp.modeling import training_windows
+
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    filler = "Harga cabai di pasar induk naik dua kali lipat sejak pekan lalu akibat cuaca buruk. " * 5
+    act = "Camat Lembah Hijau hadir dalam deklarasi pasangan calon bupati nomor urut 2."
+    pos = {"text": filler + act + " " + filler, "flag": 1, "categories": ["hadir_deklarasi"], "evidence": [act]}
+    neg = {"text": "Bawaslu mengingatkan ASN agar netral dalam pilkada. PNS dilarang hadir di deklarasi calon. "
+                   "Harga cabai naik lagi.", "flag": 0, "categories": [], "negative_type": "regulasi"}
+    cleared = dict(neg, boundary="dugaan_tidak_terbukti")
+    w = Windower(tok, max_length=32, stride=8)
+    cols = training_windows([pos, neg, cleared], w, sentence_negatives=2)
+    n_pos_windows = len([x for x in w([pos["text"]])])
+    doc_labels = cols["flag_labels"][:n_pos_windows]
+    assert 0 < sum(doc_labels) < n_pos_windows  # only the windows holding the act are positive
+    tail = cols["flag_labels"][-2:]
+    assert tail == [0.0, 0.0]  # two sentence negatives from `neg`, none from the cleared allegation
+    decoded = [tok.decode(ids, skip_special_tokens=True) for ids in cols["input_ids"][-2:]]
+    assert any("dilarang" in d for d in decoded)  # dense sentences first
+    assert cols["flag_labels"].count(1.0) == sum(doc_labels) + 1  # + the evidence sentence on its own
