@@ -62,9 +62,11 @@ def load_texts(kind: str, n: int) -> list[str]:
 def _run_engine(engine: str, model: str, kind: str, n: int, pipeline_batch: int, out: str) -> None:
     """Child process: time one engine on one text set, write scores and figures to ``out``."""
     import torch
+    import transformers
 
     from neutrality_nlp.scoring import load_scorer
 
+    transformers.logging.set_verbosity_error()
     texts = load_texts(kind, n)
     threads = int(os.environ.get("NEUTRALITY_NLP_THREADS") or os.cpu_count() or 1)
     torch.set_num_threads(threads)
@@ -106,6 +108,7 @@ def _run_engine(engine: str, model: str, kind: str, n: int, pipeline_batch: int,
             scores = doc_scores.tolist()
             result["batch_size"] = batch
     result["scores"] = scores
+    result["threshold"] = scorer.threshold
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     Path(out).write_text(json.dumps(result))
@@ -152,7 +155,10 @@ def main() -> None:
             r["articles_per_s"] = r["n"] / r["seconds"]
             r["tokens_per_s"] = r["tokens"] / r["seconds"] if r.get("tokens") else None
             if ref is not None and e != "baseline":
-                r["max_abs_score_diff_vs_ours"] = float(np.max(np.abs(np.array(r["scores"]) - np.array(ref["scores"]))))
+                a, b = np.array(r["scores"]), np.array(ref["scores"])
+                r["max_abs_score_diff_vs_ours"] = float(np.max(np.abs(a - b)))
+                r["mean_abs_score_diff_vs_ours"] = float(np.mean(np.abs(a - b)))
+                r["verdict_agreement_vs_ours"] = float(np.mean((a >= r["threshold"]) == (b >= ref["threshold"])))
                 r["speedup_of_ours"] = r["seconds"] / ref["seconds"]
             rows.append(r)
             print(f"{kind:5s} {e:17s} {r['articles_per_s']:9.1f} texts/s  peak {r['peak_rss_mb']:7.0f} MB", flush=True)
@@ -163,15 +169,16 @@ def main() -> None:
                f"torch threads {rows[0]['threads']}, device {rows[0]['device']}")
     lines = [f"Machine: {machine}. Command: `{' '.join(['python', 'benchmarks/bench_scoring.py', *sys.argv[1:]])}`",
              "", "| texts | engine | n | windows | texts/s | tokens/s | peak RSS MB | ours is × faster | "
-             "max \\|Δscore\\| vs ours |", "|---|---|---|---|---|---|---|---|---|"]
+             "max / mean \\|Δscore\\| vs ours | same verdict |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         label = r["engine"] + (f" (batch {r['batch_size']})" if "batch_size" in r else "")
         tps = f"{r['tokens_per_s']:.0f}" if r.get("tokens_per_s") else "-"
         speed = f"{r['speedup_of_ours']:.2f}" if "speedup_of_ours" in r and r["engine"] != "ours" else "-"
-        diff = f"{r['max_abs_score_diff_vs_ours']:.2e}" if "max_abs_score_diff_vs_ours" in r and r["engine"] != "ours" \
-            else "-"
+        other = "max_abs_score_diff_vs_ours" in r and r["engine"] != "ours"
+        diff = f"{r['max_abs_score_diff_vs_ours']:.1e} / {r['mean_abs_score_diff_vs_ours']:.1e}" if other else "-"
+        same = f"{r['verdict_agreement_vs_ours']:.1%}" if other else "-"
         lines.append(f"| {r['kind']} | {label} | {r['n']} | {r.get('windows', '-')} | {r['articles_per_s']:.1f} | "
-                     f"{tps} | {r['peak_rss_mb']:.0f} | {speed} | {diff} |")
+                     f"{tps} | {r['peak_rss_mb']:.0f} | {speed} | {diff} | {same} |")
     table = "\n".join(lines) + "\n"
     print(table)
     if args.markdown_out:

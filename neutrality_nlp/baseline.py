@@ -90,6 +90,8 @@ class BaselineModel(Scorer):
         self.seed = seed
         self.version = version
         self.threshold = 0.5
+        #: ``flagged``: evidence sentences for flagged texts only (fast); ``all``: for every text.
+        self.evidence = "flagged"
         self.pipeline: Any = None
         self.category_clf: Any = None
         self.card: dict[str, Any] = {}
@@ -148,24 +150,29 @@ class BaselineModel(Scorer):
         return [{c: float(p) for c, p in zip(codes, row, strict=True)} for row in np.atleast_2d(probs)]
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """Document probability, categories, and sentence scores (for evidence) in one pass."""
+        """Document probability and categories; sentence scores (the evidence) for the flagged texts, or for
+        every text when :attr:`evidence` is ``"all"``. Scoring sentences costs as much as scoring the text
+        again, and most texts of a batch are not flagged."""
         from neutrality_nlp.text import split_sentences
 
         texts = list(texts)
-        sentences = [split_sentences(t) for t in texts]
-        flat = [s.text for sents in sentences for s in sents]
-        x = self.pipeline[:-1].transform(texts + flat)
-        proba = self.pipeline[-1].predict_proba(x)[:, 1]
-        doc_scores, sent_scores = proba[: len(texts)], proba[len(texts):]
-        cats = [{} for _ in texts]
+        x = self.pipeline[:-1].transform(texts)
+        doc_scores = self.pipeline[-1].predict_proba(x)[:, 1]
+        cats: list[dict[str, float]] = [{} for _ in texts]
         if self.category_clf:
-            probs = np.atleast_2d(self.category_clf["clf"].predict_proba(x[: len(texts)]))
+            probs = np.atleast_2d(self.category_clf["clf"].predict_proba(x))
             codes = self.category_clf["codes"]
             cats = [{c: float(p) for c, p in zip(codes, row, strict=True)} for row in probs]
+        want = [i for i, s in enumerate(doc_scores) if self.evidence == "all" or s >= self.threshold]
+        sentences = {i: split_sentences(texts[i]) for i in want}
+        flat = [s.text for i in want for s in sentences[i]]
+        sent_scores = self.pipeline.predict_proba(flat)[:, 1] if flat else np.zeros(0)
         out, k = [], 0
-        for i, sents in enumerate(sentences):
-            scored = [(s.start, s.end, float(sent_scores[k + j])) for j, s in enumerate(sents)]
-            k += len(sents)
+        for i in range(len(texts)):
+            scored = []
+            for s in sentences.get(i, []):
+                scored.append((s.start, s.end, float(sent_scores[k])))
+                k += 1
             out.append(Prediction(score=float(doc_scores[i]), categories=cats[i], sentences=scored))
         return out
 

@@ -102,9 +102,9 @@ def _coerce_csv(row: dict[str, str]) -> dict[str, Any]:
     """CSV cells are strings: turn flag/partisan into ints and list fields from JSON or ``a|b``."""
     out: dict[str, Any] = dict(row)
     for key in ("flag", "partisan"):
-        v = (out.get(key) or "").strip()
-        if v in ("0", "1"):
-            out[key] = int(v)
+        v = out.get(key)
+        if isinstance(v, str) and v.strip() in ("0", "1"):
+            out[key] = int(v.strip())
     for key in ("categories", "evidence"):
         v = out.get(key)
         if isinstance(v, str):

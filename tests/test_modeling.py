@@ -159,3 +159,18 @@ def test_training_windows_label_acts_not_documents(tiny_bert):
     decoded = [tok.decode(ids, skip_special_tokens=True) for ids in cols["input_ids"][-2:]]
     assert any("dilarang" in d for d in decoded)  # dense sentences first
     assert cols["flag_labels"].count(1.0) == sum(doc_labels) + 1  # + the evidence sentence on its own
+
+
+def test_windows_start_and_end_on_word_boundaries(tiny_bert):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    text = " ".join(["Camat Lembah-Hijau menghadiri deklarasi paslon, katanya (sumber: warga)."] * 10)
+    w = Windower(tok, max_length=32, stride=8)
+    windows = w([text])
+    assert len(windows) > 3 and windows[-1].end == len(text)
+    for win in windows:
+        piece = text[win.start:win.end]
+        assert win.start == 0 or text[win.start - 1] == " " or piece[0] == " "
+        # re-tokenising the window's text gives the window's tokens (what a text pipeline would see)
+        assert w([piece])[0].input_ids == win.input_ids
