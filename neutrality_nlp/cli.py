@@ -312,10 +312,10 @@ def evaluate(
     report["model"] = scorer.model_id
     report["data"] = [str(p) for p in paths]
     t = Table(title=f"{scorer.model_id} on {', '.join(map(str, data))}")
-    for col in ("n", "precision", "recall", "f1", "pr_auc", "accuracy", "hard_negative_fpr"):
+    cols = ("n", "precision", "recall", "f1", "pr_auc", "accuracy", "hard_negative_fpr", "dense_negative_fpr")
+    for col in cols:
         t.add_column(col)
-    t.add_row(*(str(report.get(c)) for c in ("n", "precision", "recall", "f1", "pr_auc", "accuracy",
-                                               "hard_negative_fpr")))
+    t.add_row(*(str(report.get(c)) for c in cols))
     out.print(t)
     c = report["confusion"]
     cm = Table(title="confusion (rows = truth)")
