@@ -14,6 +14,7 @@ model's prefix), and a document's score is the maximum over its windows in both.
 Engines:
   * ``ours``      — ``TransformerScorer.predict(texts, evidence=False)``: bulk fast tokenisation, windows of all
                     documents sorted by length and batched by a token budget, ``torch.inference_mode``;
+  * ``ours-bf16`` — the same under bf16 autocast (CPUs with AVX-512 BF16 or AMX, GPUs);
   * ``ours-int8`` — the same with CPU int8 dynamic quantisation;
   * ``pipeline``  — ``transformers.pipeline("text-classification")`` on the same model and windows, at its
                     default batch size (1) and at ``--pipeline-batch``;
@@ -80,7 +81,8 @@ def _run_engine(engine: str, model: str, kind: str, n: int, pipeline_batch: int,
         scores = [r.score for r in records]
         result["tokens"] = None
     else:
-        scorer = load_scorer(model, quantize="int8" if engine == "ours-int8" else None)
+        precision = engine.split("-")[1] if engine.startswith("ours-") else "fp32"
+        scorer = load_scorer(model, precision=precision)
         windows = scorer.windower(texts)
         result["windows"] = len(windows)
         result["tokens"] = sum(len(w.input_ids) for w in windows)
@@ -132,7 +134,7 @@ def main() -> None:
     ap.add_argument("--long", type=int, default=200, help="number of long articles")
     ap.add_argument("--short", type=int, default=1000, help="number of short posts")
     ap.add_argument("--pipeline-batch", type=int, default=16, help="batch size of the batched pipeline run")
-    ap.add_argument("--engines", default="ours,ours-int8,pipeline,pipeline-batched,baseline")
+    ap.add_argument("--engines", default="ours,ours-bf16,ours-int8,pipeline,pipeline-batched,baseline")
     ap.add_argument("--markdown-out", type=Path, help="append the Markdown table to this file")
     ap.add_argument("--json-out", type=Path, help="write all figures as JSON")
     ap.add_argument("--child", help=argparse.SUPPRESS)

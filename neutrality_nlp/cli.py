@@ -150,15 +150,19 @@ def score(
     ray_address: str | None = typer.Option(None, help="Ray cluster address (default: start a local Ray)."),
     ray_workers: int = typer.Option(2, help="Scoring actors for --engine ray."),
     ray_timeout: float = typer.Option(3600.0, help="Seconds before a Ray run is abandoned."),
-    int8: bool = typer.Option(False, "--int8", help="CPU int8 dynamic quantisation of a transformer model "
-                                                    "(faster; scores within ~0.02, see BENCHMARKS.md)."),
+    precision: str = typer.Option("auto", help="Transformer inference precision: auto (bf16 on a GPU, fp32 on a "
+                                             "CPU), fp32, bf16 or int8 (CPU; bf16/int8 ≈ 2× faster, scores "
+                                             "within the tolerance in BENCHMARKS.md)."),
 ) -> None:
     """Score a file of articles or posts: one output record per input record, in input order.
 
     Exit code 0: every record scored; 3: finished, but some records carry an ``error``; 2: bad usage.
     """
     from neutrality_nlp.batch import EXIT_RECORD_ERRORS, expand_inputs, score_file
+    from neutrality_nlp.modeling import PRECISIONS
 
+    if precision not in PRECISIONS:
+        _fail(f"--precision must be one of {', '.join(PRECISIONS)}")
     keep = [f for f in keep_fields.split(",") if f]
     try:
         expand_inputs(inputs)
@@ -170,9 +174,9 @@ def score(
         summary = score_with_ray(model, inputs, output, text_field=text_field, id_field=id_field,
                                  keep_fields=keep, only_flagged=only_flagged, address=ray_address,
                                  workers=ray_workers, timeout=ray_timeout, resume=resume, overwrite=overwrite,
-                                 model_kwargs={"quantize": "int8"} if int8 else None)
+                                 model_kwargs={"precision": precision})
     elif engine == "local":
-        scorer = _load(model, "en", **({"quantize": "int8"} if int8 else {}))
+        scorer = _load(model, "en", precision=precision)
         progress, finish = _progress_reporter()
         try:
             summary = score_file(scorer, inputs, output, text_field=text_field, id_field=id_field,

@@ -85,7 +85,7 @@ def score_with_ray(
 ) -> RunSummary:
     """Score ``inputs`` into ``output`` on Ray Data; same output and guarantees as the local engine.
 
-    ``model_kwargs`` go to :func:`~neutrality_nlp.scoring.load_scorer` in every actor (e.g. ``quantize``).
+    ``model_kwargs`` go to :func:`~neutrality_nlp.scoring.load_scorer` in every actor (e.g. ``precision="int8"``).
     """
     import ray
 

@@ -91,6 +91,8 @@ def test_score_command_seeds_and_exit_codes(seeds, tmp_path):
     assert r.exit_code == 3 and "1 errors" in r.output
     r = runner.invoke(app, ["score", str(tmp_path / "nope.jsonl"), "--output", str(out)])
     assert r.exit_code == 2 and "not found" in r.output
+    r = runner.invoke(app, ["score", str(src), "--output", str(out), "--overwrite", "--precision", "int4"])
+    assert r.exit_code == 2 and "--precision must be one of" in r.output
 
 
 def test_evaluate_writes_json(tmp_path, mini_records):

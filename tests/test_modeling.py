@@ -127,14 +127,26 @@ def test_pipeline_wrapper_reproduces_window_scores(tiny_bert):
     assert [o["score"] for o in outs] == pytest.approx(list(ours), abs=1e-5)
 
 
-def test_int8_quantisation_keeps_scores_close(tiny_bert):
-    fp32 = _untrained_scorer(tiny_bert)
-    int8 = _untrained_scorer(tiny_bert, quantize="int8")
+def test_reduced_precisions_keep_scores_close(tiny_bert):
+    import torch
+
+    from neutrality_nlp.modeling import _cpu_has_bf16
+
+    fp32 = _untrained_scorer(tiny_bert, precision="fp32")
+    assert fp32.precision == "fp32"
+    assert _untrained_scorer(tiny_bert).precision == "fp32"  # auto is exact on a CPU
     a = [p.score for p in fp32.predict(TEXTS, evidence=False)]
-    b = [p.score for p in int8.predict(TEXTS, evidence=False)]
-    assert b == pytest.approx(a, abs=0.02)
-    with pytest.raises(ValueError, match="quantize"):
-        _untrained_scorer(tiny_bert, quantize="int4")
+    int8 = _untrained_scorer(tiny_bert, precision="int8")
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8.encoder.modules())
+    assert [p.score for p in int8.predict(TEXTS, evidence=False)] == pytest.approx(a, abs=0.02)
+    if _cpu_has_bf16():
+        bf16 = _untrained_scorer(tiny_bert, precision="bf16")
+        assert [p.score for p in bf16.predict(TEXTS, evidence=False)] == pytest.approx(a, abs=0.02)
+    else:
+        with pytest.raises(ValueError, match="bf16"):
+            _untrained_scorer(tiny_bert, precision="bf16")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        _untrained_scorer(tiny_bert, precision="int4")
 
 
 def test_training_windows_label_acts_not_documents(tiny_bert):
