@@ -16,6 +16,7 @@ Only the adapter and heads are stored for LoRA models (a few MB); the base encod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -646,13 +647,14 @@ class TransformerScorer(Scorer):
         path = Path(path)
         cfg = json.loads((path / CONFIG_FILE).read_text())
         base = str(path / "encoder") if cfg["mode"] == "full" else resolve_base(cfg["base_model"])
-        tokenizer = AutoTokenizer.from_pretrained(base)
-        encoder = AutoModel.from_pretrained(base, add_pooling_layer=False) if _accepts_pooling_flag(base) \
-            else AutoModel.from_pretrained(base)
-        if cfg["mode"] == "lora":
-            from peft import PeftModel
+        with _quiet_loading():
+            tokenizer = AutoTokenizer.from_pretrained(base)
+            encoder = AutoModel.from_pretrained(base, add_pooling_layer=False) if _accepts_pooling_flag(base) \
+                else AutoModel.from_pretrained(base)
+            if cfg["mode"] == "lora":
+                from peft import PeftModel
 
-            encoder = PeftModel.from_pretrained(encoder, path / "adapter").merge_and_unload()
+                encoder = PeftModel.from_pretrained(encoder, path / "adapter").merge_and_unload()
         heads = NeutralityHeads(cfg["hidden_size"], len(cfg["categories"]))
         heads.load_state_dict(load_file(path / HEADS_FILE))
         scorer = cls(encoder, heads, tokenizer, base_model=cfg["base_model"], max_length=cfg["max_length"],
@@ -689,6 +691,28 @@ class TransformerScorer(Scorer):
         api = HfApi()
         api.create_repo(repo_id, exist_ok=True)
         api.upload_folder(repo_id=repo_id, folder_path=str(self.saved_path), ignore_patterns=["_trainer/*"])
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Any:
+    """Load without transformers' weight-loading progress bar, its load report (the converted base keeps an
+    unused pooler) and peft's deprecation warnings: scoring output stays readable. Restores the settings."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _sequence_classifier(encoder: nn.Module, heads: NeutralityHeads) -> Any:
