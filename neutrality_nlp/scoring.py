@@ -18,6 +18,12 @@ from typing import Any
 
 from neutrality_nlp.records import Evidence, ScoreRecord
 
+#: Inference precisions of transformer scorers (``load_scorer(..., precision=...)``): ``auto`` (bf16 autocast on a
+#: GPU that supports it, exact fp32 on a CPU), ``fp32``, ``bf16`` (autocast; on a CPU it needs AVX-512 BF16 or AMX
+#: and is about 2× faster than fp32) and ``int8`` (CPU dynamic quantisation, about 2× faster). Measured score
+#: differences: ``BENCHMARKS.md``. The baseline has one precision and ignores the option.
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
 logger = logging.getLogger(__name__)
 
 #: Texts longer than this (characters) are not scored; the record gets an ``error`` instead.
