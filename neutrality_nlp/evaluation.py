@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neutrality_nlp.labels import CATEGORIES, NEGATIVE_TYPES
+from neutrality_nlp.labels import BOUNDARIES, CATEGORIES, NEGATIVE_TYPES
 
 #: Negative types whose false-positive rate the project tracks separately (the hardest negatives).
 HARD_NEGATIVE_TYPES: tuple[str, ...] = ("sosialisasi", "regulasi")
@@ -79,12 +79,15 @@ def evaluate(
     Returns overall binary metrics plus:
       - ``per_category``: recall of the flag among positives of each category, and (with a category
         head) whether the category is among the predicted top two;
-      - ``per_negative_type``: false-positive rate per ``negative_type``;
+      - ``per_category`` also counts the positives missed (``fn``);
+      - ``per_negative_type``: false-positive rate and count per ``negative_type``;
+      - ``per_boundary_negative``: false positives among the negatives of each codebook boundary case
+        (cleared allegations, non-ASN actors, passive attendance, …);
       - ``hard_negative_fpr`` / ``hard_negative_fp``: false-positive rate and count on socialisation +
         regulation texts;
       - ``dense_negative_fpr`` / ``dense_negative_fp``: the same on every negative dense with ASN and
         election vocabulary (:func:`neutrality_nlp.data.is_hard_negative`);
-      - ``per_genre``: F1 per genre.
+      - ``per_genre_f1``: F1 per genre.
     """
     from neutrality_nlp.data import is_hard_negative
 
@@ -98,7 +101,8 @@ def evaluate(
         idx = [i for i, r in enumerate(records) if r["flag"] == 1 and code in (r.get("categories") or [])]
         if not idx:
             continue
-        entry: dict[str, Any] = {"n": len(idx), "flag_recall": round(float(np.mean(pred[idx])), 4)}
+        entry: dict[str, Any] = {"n": len(idx), "flag_recall": round(float(np.mean(pred[idx])), 4),
+                                 "fn": int(np.sum(~pred[idx]))}
         if category_probs:
             top2 = [_top_k(category_probs[i], 2) for i in idx]
             entry["in_top2"] = round(float(np.mean([code in t for t in top2])), 4)
@@ -114,8 +118,14 @@ def evaluate(
     for nt in NEGATIVE_TYPES:
         idx = [i for i, r in enumerate(records) if r["flag"] == 0 and r.get("negative_type") == nt]
         if idx:
-            per_neg[nt] = {"n": len(idx), "fpr": round(float(np.mean(pred[idx])), 4)}
+            per_neg[nt] = {"n": len(idx), "fpr": round(float(np.mean(pred[idx])), 4), "fp": int(np.sum(pred[idx]))}
     report["per_negative_type"] = per_neg
+    per_boundary: dict[str, Any] = {}
+    for b in BOUNDARIES:
+        idx = [i for i, r in enumerate(records) if r["flag"] == 0 and r.get("boundary") == b]
+        if idx:
+            per_boundary[b] = {"n": len(idx), "fp": int(np.sum(pred[idx]))}
+    report["per_boundary_negative"] = per_boundary
     hard = [i for i, r in enumerate(records) if r["flag"] == 0 and r.get("negative_type") in HARD_NEGATIVE_TYPES]
     report["hard_negative_fpr"] = round(float(np.mean(pred[hard])), 4) if hard else None
     report["hard_negative_fp"] = int(np.sum(pred[hard])) if hard else 0

@@ -123,6 +123,10 @@ def test_evaluate_writes_json(tmp_path, mini_records):
     report = json.loads(out.read_text())
     assert report["n"] == len(mini_records)
     assert {"precision", "recall", "f1", "pr_auc", "confusion", "per_category", "per_negative_type"} <= set(report)
+    assert "per_boundary_negative" in report
+    assert sum(v["fp"] for v in report["per_negative_type"].values()) <= report["confusion"]["fp"]
+    for v in report["per_category"].values():
+        assert v["fn"] == round(v["n"] * (1 - v["flag_recall"]))
     assert "confusion" in r.stdout
 
 
