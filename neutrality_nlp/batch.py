@@ -457,7 +457,9 @@ def _fingerprint(inputs: Sequence[str | Path], scorer: Any, text_field: str, id_
                  keep_fields: Sequence[str], only_flagged: bool) -> str:
     import hashlib
 
-    parts = [scorer.model_id, text_field, id_field, ",".join(keep_fields), str(only_flagged)]
+    # precision changes scores (bf16 by up to ~0.02, int8 more), so a resumed run must keep it
+    parts = [scorer.model_id, str(getattr(scorer, "precision", "")), text_field, id_field, ",".join(keep_fields),
+             str(only_flagged)]
     for p in expand_inputs(inputs):
         if p == "-":
             parts.append("stdin")

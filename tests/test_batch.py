@@ -105,6 +105,18 @@ def test_existing_output_needs_resume_or_overwrite(tmp_path):
     score_file(KeywordScorer(), [src], out, overwrite=True)
 
 
+def test_resume_refuses_another_precision(tmp_path):
+    from neutrality_nlp.batch import _fingerprint
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "x"}\n')
+    fp32, again, bf16 = KeywordScorer(), KeywordScorer(), KeywordScorer()
+    fp32.precision, again.precision, bf16.precision = "fp32", "fp32", "bf16"
+    key = [src], "text", "id", (), False
+    assert _fingerprint(key[0], fp32, *key[1:]) == _fingerprint(key[0], again, *key[1:])
+    assert _fingerprint(key[0], fp32, *key[1:]) != _fingerprint(key[0], bf16, *key[1:])
+
+
 def test_stable_generated_ids(tmp_path):
     src = tmp_path / "a.jsonl"
     src.write_text('{"text": "x"}\n\n{"text": "y"}\n')
