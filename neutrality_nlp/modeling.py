@@ -257,7 +257,7 @@ _NO_SENTENCE_NEGATIVES = frozenset({"dugaan_tidak_terbukti", "bukan_asn", "hadir
 
 
 def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, evidence_samples: bool = True,
-                     sentence_negatives: int = 2, seed: int = 0) -> dict[str, list[Any]]:
+                     sentence_negatives: int = 2, buried_evidence: int = 0, seed: int = 0) -> dict[str, list[Any]]:
     """Window-level training examples.
 
     A window of a flag = 1 record with evidence is positive when it holds at least half of an evidence
@@ -267,6 +267,12 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
     ``sentence_negatives`` sentences of each flag = 0 record are short negatives — preferring sentences
     dense with ASN and election words ("PNS dilarang memberikan dukungan kepada calon …"), so that short
     inputs are not all positive and rules are told apart from acts.
+
+    With ``buried_evidence`` = k, each flag = 1 record with evidence also yields up to k windows in which
+    one of its evidence sentences sits among the sentences of a flag = 0 text (rules, socialisation,
+    general ASN news; never a cleared allegation), see :func:`bury_evidence`. A document score is the
+    maximum over windows, so one act among paragraphs of rules must still lift its window: without these
+    examples mean pooling lets the surrounding rule talk outvote a single hedged clause.
     """
     import random
 
@@ -329,7 +335,48 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
                 neg_meta.append(r)
         for w in windower(neg_texts):
             add(w.input_ids, 0, neg_meta[w.doc], ())
+    if buried_evidence:
+        hosts = [split_sentences(body) for r, body in zip(meta, texts, strict=True)
+                 if r["flag"] == 0 and r.get("boundary") not in _NO_SENTENCE_NEGATIVES]
+        hosts = [[x.text for x in h] for h in hosts if len(h) >= 4]
+        rng = random.Random(seed + 1)
+        made: list[tuple[str, int, int, dict[str, Any]]] = []
+        for r in records:
+            evidence = [e.strip() for e in r.get("evidence") or [] if e.strip()]
+            if r["flag"] != 1 or not evidence or not hosts:
+                continue
+            for e in rng.sample(evidence, min(buried_evidence, len(evidence))):
+                made.append((*bury_evidence(e, rng.choice(hosts), rng, windower.body), r))
+        for w in windower([t for t, *_ in made]):
+            text, s0, s1, r = made[w.doc]
+            if _overlap(w.start, w.end, s0, s1) >= 0.5 * (s1 - s0):
+                add(w.input_ids, 1, r, r.get("categories") or [])
     return cols
+
+
+def bury_evidence(evidence: str, host: Sequence[str], rng: Any, budget_tokens: int) -> tuple[str, int, int]:
+    """A training text: ``evidence`` placed between consecutive sentences of a ``host`` (flag = 0) text.
+
+    About ``budget_tokens`` worth of host sentences (≈ 5 characters per token) go around it, the evidence
+    at a random position, so the window that holds it is mostly rule talk. Half of the time the evidence
+    loses its final full stop and runs straight into the next host sentence, as in hastily typed
+    opinion pieces. Returns ``(text, start, end)`` with the evidence at ``text[start:end]``.
+    """
+    at = rng.randrange(1, len(host))
+    budget = 5 * budget_tokens - len(evidence)
+    before: list[str] = []
+    for sent in reversed(host[:at]):
+        if sum(map(len, before)) + len(sent) > budget * 0.6 and before:
+            break
+        before.insert(0, sent)
+    after: list[str] = []
+    for sent in host[at:]:
+        if sum(map(len, before)) + sum(map(len, after)) + len(sent) > budget and after:
+            break
+        after.append(sent)
+    head = " ".join(before) + " "
+    body = evidence.rstrip(".") if rng.random() < 0.5 else evidence
+    return head + body + " " + " ".join(after), len(head), len(head) + len(body)
 
 
 class _Collator:
@@ -421,7 +468,8 @@ def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     prefix = config.text_prefix if config.text_prefix is not None else default_prefix(config.base_model)
     windower = Windower(tokenizer, config.max_length, config.stride, prefix)
-    cols = training_windows(train, windower, sentence_negatives=config.sentence_negatives, seed=config.seed)
+    cols = training_windows(train, windower, sentence_negatives=config.sentence_negatives,
+                            buried_evidence=config.buried_evidence, seed=config.seed)
     n_pos = sum(cols["flag_labels"])
     pos_weight = config.pos_weight or max(1.0, (len(cols["flag_labels"]) - n_pos) / max(n_pos, 1.0))
     logger.info("training windows: %d (%d positive), pos_weight %.2f", len(cols["input_ids"]), n_pos, pos_weight)
@@ -432,7 +480,8 @@ def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[
     model = NeutralityModel(encoder, NeutralityHeads(hidden), category_weight=config.category_loss_weight,
                             partisan_weight=config.partisan_loss_weight, pos_weight=pos_weight)
     use_cuda = torch.cuda.is_available()
-    bf16 = use_cuda and torch.cuda.is_bf16_supported() and config.precision in ("auto", "bf16")
+    precision = training_precision(config.precision, use_cuda)
+    logger.info("training precision: %s", precision)
     args = TrainingArguments(
         output_dir=tempfile.mkdtemp(prefix="neutrality-trainer-"),
         per_device_train_batch_size=config.batch_size,
@@ -446,8 +495,8 @@ def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[
         report_to=[],
         seed=config.seed,
         data_seed=config.seed,
-        bf16=bf16,
-        fp16=use_cuda and config.precision == "fp16",
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
         length_column_name="length",
         **_group_by_length_kwargs(TrainingArguments),
         remove_unused_columns=False,
@@ -507,6 +556,19 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision == "bf16" and not cuda and not _cpu_has_bf16():
         raise ValueError("bf16 on the CPU needs AVX-512 BF16 or AMX instructions, which this CPU lacks; "
                          "use fp32 or int8")
+    return precision
+
+
+def training_precision(precision: str, cuda: bool) -> str:
+    """The precision a training run uses: ``auto`` is bf16 autocast where the GPU or CPU supports it
+    (on a CPU with AVX-512 BF16 a LoRA step is ≈ 1.8× faster than fp32), else fp32."""
+    bf16_ok = torch.cuda.is_bf16_supported() if cuda else _cpu_has_bf16()
+    if precision == "auto":
+        return "bf16" if bf16_ok else "fp32"
+    if precision == "bf16" and not bf16_ok:
+        raise ValueError("bf16 training needs a GPU with bf16 or a CPU with AVX-512 BF16/AMX; use fp32")
+    if precision == "fp16" and not cuda:
+        raise ValueError("fp16 training needs a GPU; use bf16 or fp32 on the CPU")
     return precision
 
 

@@ -38,6 +38,8 @@ class TrainingConfig:
     text_prefix: str | None = None
     #: Short negative examples per flag = 0 record (its sentences dense with ASN/election words).
     sentence_negatives: int = 2
+    #: Extra positives per flag = 1 record: an evidence sentence buried among a flag = 0 text's sentences.
+    buried_evidence: int = 1
     #: ``lora`` (peft adapters + heads), ``full`` (fine-tune everything), ``frozen`` (heads only).
     mode: str = "lora"
     #: Freeze the word-embedding matrix in ``full`` mode (≈3× faster steps on CPU).
@@ -59,7 +61,8 @@ class TrainingConfig:
     #: Positive-class weight of the flag loss (``None`` = from class balance of the windows).
     pos_weight: float | None = None
     seed: int = 42
-    #: ``auto`` uses bf16 on a GPU that supports it.
+    #: ``auto`` trains in bf16 autocast where the hardware supports it (most GPUs; CPUs with AVX-512 BF16
+    #: or AMX, ≈ 1.8× faster steps there), else fp32.
     precision: str = "auto"
     #: Limit the number of training records (for smoke tests); ``None`` = all.
     max_train_records: int | None = None

@@ -186,3 +186,42 @@ def test_windows_start_and_end_on_word_boundaries(tiny_bert):
         assert win.start == 0 or text[win.start - 1] == " " or piece[0] == " "
         # re-tokenising the window's text gives the window's tokens (what a text pipeline would see)
         assert w([piece])[0].input_ids == win.input_ids
+
+
+def test_buried_evidence_sits_among_rule_sentences(tiny_bert):
+    import random
+
+    from transformers import AutoTokenizer
+
+    from neutrality_nlp.modeling import bury_evidence, training_windows
+
+    host = [f"Aturan nomor {i} melarang PNS memberikan dukungan kepada calon dalam bentuk apa pun." for i in range(12)]
+    act = "Dugaan kuat saya ada beberapa ASN ikut mengantar bakal calon mendaftar ke KPU."
+    rng = random.Random(0)
+    for _ in range(20):
+        text, s0, s1 = bury_evidence(act, host, rng, budget_tokens=60)
+        assert text[s0:s1] in (act, act.rstrip("."))
+        assert text[:s0].strip() and text[s1:].strip()  # host sentences on both sides
+        assert len(text) <= 5 * 60 + 2 * len(host[0])
+
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    pos = {"text": "Laporan warga. " + act, "flag": 1, "categories": ["hadir_deklarasi"], "evidence": [act]}
+    neg = {"text": " ".join(host), "flag": 0, "categories": [], "negative_type": "regulasi"}
+    cleared = dict(neg, text="Bawaslu menyatakan dugaan itu tidak terbukti. " * 5, boundary="dugaan_tidak_terbukti")
+    w = Windower(tok, max_length=64, stride=8)
+    plain = training_windows([pos, neg, cleared], w, sentence_negatives=0)
+    buried = training_windows([pos, neg, cleared], w, sentence_negatives=0, buried_evidence=1)
+    extra = buried["input_ids"][len(plain["input_ids"]):]
+    assert extra and buried["flag_labels"][len(plain["input_ids"]):] == [1.0] * len(extra)
+    decoded = [tok.decode(ids, skip_special_tokens=True).replace(" ##", "") for ids in extra]
+    assert all("aturan" in d and "kpu" in d and "terbukti" not in d for d in decoded)  # never a cleared host
+    assert buried["category_labels"][-1][CATEGORIES.index("hadir_deklarasi")] == 1.0
+
+
+def test_training_precision_follows_hardware():
+    from neutrality_nlp.modeling import _cpu_has_bf16, training_precision
+
+    assert training_precision("fp32", cuda=False) == "fp32"
+    assert training_precision("auto", cuda=False) == ("bf16" if _cpu_has_bf16() else "fp32")
+    with pytest.raises(ValueError, match="fp16 training needs a GPU"):
+        training_precision("fp16", cuda=False)
