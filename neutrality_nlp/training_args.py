@@ -62,7 +62,7 @@ class TrainingConfig:
     pos_weight: float | None = None
     seed: int = 42
     #: ``auto`` trains in bf16 autocast where the hardware supports it (most GPUs; CPUs with AVX-512 BF16
-    #: or AMX, ≈ 1.8× faster steps there), else fp32.
+    #: or AMX), else fp32.
     precision: str = "auto"
     #: Limit the number of training records (for smoke tests); ``None`` = all.
     max_train_records: int | None = None
