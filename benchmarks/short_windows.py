@@ -16,15 +16,13 @@ import numpy as np
 
 def doc_scores(scorer, texts: list[str], length: int | None) -> np.ndarray:
     """Max window score per text, windows of ``length`` tokens (``None``: the model's own)."""
-    from neutrality_nlp.modeling import Windower
+    from neutrality_nlp.modeling import Windower, best_windows
 
     windower = scorer.windower if length is None else Windower(scorer.tokenizer, length, length // 2, scorer.prefix)
     windows = windower(texts)
     flag, _ = scorer.forward_windows([w.input_ids for w in windows])
-    out = np.zeros(len(texts))
-    for w, p in zip(windows, flag, strict=True):
-        out[w.doc] = max(out[w.doc], p)
-    return out
+    best = best_windows(windows, flag)
+    return np.array([flag[best[d]] for d in range(len(texts))])
 
 
 def main() -> None:

@@ -117,6 +117,15 @@ class Windower:
         return [*self.head, *self.prefix_ids, *ids, *self.tail]
 
 
+def best_windows(windows: Sequence[Window], scores: Sequence[float]) -> dict[int, int]:
+    """Index of the highest-scoring window of each document (the document score is the maximum)."""
+    best: dict[int, int] = {}
+    for i, w in enumerate(windows):
+        if w.doc not in best or scores[i] > scores[best[w.doc]]:
+            best[w.doc] = i
+    return best
+
+
 def prefix_token_ids(tokenizer: Any, prefix: str) -> list[int]:
     """Token ids of ``prefix`` as they come out when the prefix is tokenised *together* with a text.
 
@@ -317,13 +326,14 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
                 ev_meta.append(r)
         for w in windower(ev_texts):
             add(w.input_ids, 1, ev_meta[w.doc], ev_meta[w.doc].get("categories") or [])
+    # sentences of the negatives whose sentences may stand alone (sentence negatives, buried-evidence hosts)
+    negatives = [(r, [x.text for x in split_sentences(body)]) for r, body in zip(meta, texts, strict=True)
+                 if r["flag"] == 0 and r.get("boundary") not in _NO_SENTENCE_NEGATIVES]
     if evidence_samples and sentence_negatives:
         rng = random.Random(seed)
         neg_texts, neg_meta = [], []
-        for r, body in zip(meta, texts, strict=True):
-            if r["flag"] != 0 or r.get("boundary") in _NO_SENTENCE_NEGATIVES:
-                continue
-            sents = [x.text for x in split_sentences(body) if len(x.text.split()) >= 5]
+        for r, all_sents in negatives:
+            sents = [x for x in all_sents if len(x.split()) >= 5]
             if len(sents) < 2:  # a one-sentence post is already a short example
                 continue
             dense = [x for x in sents if ASN_TERMS.search(x) and ELECTION_TERMS.search(x)]
@@ -336,9 +346,7 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
         for w in windower(neg_texts):
             add(w.input_ids, 0, neg_meta[w.doc], ())
     if buried_evidence:
-        hosts = [split_sentences(body) for r, body in zip(meta, texts, strict=True)
-                 if r["flag"] == 0 and r.get("boundary") not in _NO_SENTENCE_NEGATIVES]
-        hosts = [[x.text for x in h] for h in hosts if len(h) >= 4]
+        hosts = [sents for _, sents in negatives if len(sents) >= 4]
         rng = random.Random(seed + 1)
         made: list[tuple[str, int, int, dict[str, Any]]] = []
         for r in records:
@@ -364,17 +372,16 @@ def bury_evidence(evidence: str, host: Sequence[str], rng: Any, budget_tokens: i
     """
     at = rng.randrange(1, len(host))
     budget = 5 * budget_tokens - len(evidence)
-    before: list[str] = []
-    for sent in reversed(host[:at]):
-        if sum(map(len, before)) + len(sent) > budget * 0.6 and before:
-            break
-        before.insert(0, sent)
-    after: list[str] = []
-    for sent in host[at:]:
-        if sum(map(len, before)) + sum(map(len, after)) + len(sent) > budget and after:
-            break
-        after.append(sent)
-    head = " ".join(before) + " "
+    lo, used = at, 0
+    while lo > 0 and (lo == at or used + len(host[lo - 1]) <= budget * 0.6):
+        lo -= 1
+        used += len(host[lo])
+    hi = at
+    while hi < len(host) and (hi == at or used + len(host[hi]) <= budget):
+        used += len(host[hi])
+        hi += 1
+    head = " ".join(host[lo:at]) + " "
+    after = host[at:hi]
     body = evidence.rstrip(".") if rng.random() < 0.5 else evidence
     return head + body + " " + " ".join(after), len(head), len(head) + len(body)
 
@@ -633,10 +640,7 @@ class TransformerScorer(Scorer):
         texts = list(texts)
         windows = self.windower(texts)
         flag, cats = self.forward_windows([w.input_ids for w in windows])
-        best: dict[int, int] = {}
-        for i, w in enumerate(windows):
-            if w.doc not in best or flag[i] > flag[best[w.doc]]:
-                best[w.doc] = i
+        best = best_windows(windows, flag)
         preds = []
         for d in range(len(texts)):
             i = best[d]
