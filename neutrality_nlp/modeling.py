@@ -568,8 +568,8 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 def training_precision(precision: str, cuda: bool) -> str:
     """The precision a training run uses: ``auto`` is bf16 autocast where the GPU or CPU supports it
-    (on a CPU with AVX-512 BF16 a bare LoRA step of 16×256 tokens is ≈ 1.8× faster than fp32, but a whole
-    ``Trainer`` run measured no gain), else fp32."""
+    (on a 2-CPU AVX-512 BF16 machine the whole ``Trainer`` run of the default model was no faster than fp32,
+    per token; it matters on GPUs), else fp32."""
     bf16_ok = torch.cuda.is_bf16_supported() if cuda else _cpu_has_bf16()
     if precision == "auto":
         return "bf16" if bf16_ok else "fp32"
