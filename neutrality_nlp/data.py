@@ -254,6 +254,18 @@ ELECTION_TERMS = re.compile(
 )
 
 
+#: Who can breach neutrality in the codebook's sense: ``ASN_TERMS`` plus the other actors it names
+#: (village heads, TNI/Polri) and the job words evidence sentences use ("staf kelurahan", "pegawai
+#: berinisial JL", "kepala KUA"). An evidence sentence that matches names its actor and can stand alone.
+ACTOR_TERMS = re.compile(
+    ASN_TERMS.pattern[:-3] + r"|pegawai|staf|kelurahan|kecamatan|distrik|kepala sekolah|kepsek|puskesmas|"
+    r"sekretaris|kabag|kasubag|kasi|plt|penjabat|aparat\w*|abdi negara|nakes|tenaga kesehatan|korpri|"
+    r"inspektorat|kua|kepala desa|kades|perangkat desa|sekdes|babinsa|bhabinkamtibmas|tni|polri|polisi|"
+    r"kapolsek|danramil|koramil|wali kelas)\b",
+    re.I,
+)
+
+
 def is_hard_negative(rec: dict[str, Any]) -> bool:
     """A flag = 0 record dense with ASN and election vocabulary (≥ 2 hits of each)."""
     if rec.get("flag") != 0:

@@ -266,7 +266,8 @@ _NO_SENTENCE_NEGATIVES = frozenset({"dugaan_tidak_terbukti", "bukan_asn", "hadir
 
 
 def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, evidence_samples: bool = True,
-                     sentence_negatives: int = 2, buried_evidence: int = 0, seed: int = 0) -> dict[str, list[Any]]:
+                     sentence_negatives: int = 2, buried_evidence: int = 0, buried_actor_only: bool = False,
+                     seed: int = 0) -> dict[str, list[Any]]:
     """Window-level training examples.
 
     A window of a flag = 1 record with evidence is positive when it holds at least half of an evidence
@@ -281,11 +282,15 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
     one of its evidence sentences sits among the sentences of a flag = 0 text (rules, socialisation,
     general ASN news; never a cleared allegation), see :func:`bury_evidence`. A document score is the
     maximum over windows, so one act among paragraphs of rules must still lift its window: without these
-    examples mean pooling lets the surrounding rule talk outvote a single hedged clause.
+    examples mean pooling lets the surrounding rule talk outvote a single hedged clause. With
+    ``buried_actor_only`` only evidence sentences that name their actor (:data:`~neutrality_nlp.data.ACTOR_TERMS`)
+    are buried: "LR duduk di tenda peserta, mengenakan kaos paslon" is an act only because the rest of its
+    text says LR is a civil servant, and buried among rules without that it would teach that a campaign act
+    by anyone is a violation.
     """
     import random
 
-    from neutrality_nlp.data import ASN_TERMS, ELECTION_TERMS
+    from neutrality_nlp.data import ACTOR_TERMS, ASN_TERMS, ELECTION_TERMS
     from neutrality_nlp.text import clean, split_sentences
 
     texts, spans_per_doc, meta = [], [], []
@@ -351,6 +356,8 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
         made: list[tuple[str, int, int, dict[str, Any]]] = []
         for r in records:
             evidence = [e.strip() for e in r.get("evidence") or [] if e.strip()]
+            if buried_actor_only:
+                evidence = [e for e in evidence if ACTOR_TERMS.search(e)]
             if r["flag"] != 1 or not evidence or not hosts:
                 continue
             for e in rng.sample(evidence, min(buried_evidence, len(evidence))):
@@ -476,7 +483,8 @@ def fit_transformer(config: Any, train: Sequence[dict[str, Any]], dev: Sequence[
     prefix = config.text_prefix if config.text_prefix is not None else default_prefix(config.base_model)
     windower = Windower(tokenizer, config.max_length, config.stride, prefix)
     cols = training_windows(train, windower, sentence_negatives=config.sentence_negatives,
-                            buried_evidence=config.buried_evidence, seed=config.seed)
+                            buried_evidence=config.buried_evidence,
+                            buried_actor_only=config.buried_actor_only, seed=config.seed)
     n_pos = sum(cols["flag_labels"])
     pos_weight = config.pos_weight or max(1.0, (len(cols["flag_labels"]) - n_pos) / max(n_pos, 1.0))
     logger.info("training windows: %d (%d positive), pos_weight %.2f", len(cols["input_ids"]), n_pos, pos_weight)

@@ -40,6 +40,8 @@ class TrainingConfig:
     sentence_negatives: int = 2
     #: Extra positives per flag = 1 record: an evidence sentence buried among a flag = 0 text's sentences.
     buried_evidence: int = 1
+    #: Bury only evidence sentences that name their actor (``data.ACTOR_TERMS``); model 0.2.0 buried any.
+    buried_actor_only: bool = False
     #: ``lora`` (peft adapters + heads), ``full`` (fine-tune everything), ``frozen`` (heads only).
     mode: str = "lora"
     #: Freeze the word-embedding matrix in ``full`` mode (≈3× faster steps on CPU).

@@ -218,6 +218,31 @@ def test_buried_evidence_sits_among_rule_sentences(tiny_bert):
     assert buried["category_labels"][-1][CATEGORIES.index("hadir_deklarasi")] == 1.0
 
 
+def test_buried_actor_only_keeps_acts_that_name_their_actor(tiny_bert):
+    from transformers import AutoTokenizer
+
+    from neutrality_nlp.modeling import training_windows
+
+    host = " ".join(f"Aturan nomor {i} melarang PNS memberikan dukungan kepada calon." for i in range(12))
+    named = "Staf kelurahan membagikan stiker paslon nomor dua kepada warga."
+    unnamed = "Dalam video itu ia memakai kaos paslon dan ikut meneriakkan yel-yel."
+    recs = [{"text": "Seorang PNS dilaporkan. " + unnamed, "flag": 1, "categories": ["peserta_kampanye"],
+             "evidence": [unnamed]},
+            {"text": "Laporan warga. " + named, "flag": 1, "categories": ["peserta_kampanye"], "evidence": [named]},
+            {"text": host, "flag": 0, "categories": [], "negative_type": "regulasi"}]
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    w = Windower(tok, max_length=64, stride=8)
+    plain = len(training_windows(recs, w, sentence_negatives=0)["input_ids"])
+
+    def buried(actor_only: bool) -> list[str]:
+        cols = training_windows(recs, w, sentence_negatives=0, buried_evidence=1, buried_actor_only=actor_only)
+        return [tok.decode(ids, skip_special_tokens=True).replace(" ##", "") for ids in cols["input_ids"][plain:]]
+
+    every, only = buried(False), buried(True)
+    assert any("yel" in d for d in every) and any("stiker" in d for d in every)
+    assert only and all("stiker" in d and "yel" not in d for d in only)
+
+
 def test_training_precision_follows_hardware():
     from neutrality_nlp.modeling import _cpu_has_bf16, training_precision
 
