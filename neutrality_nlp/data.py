@@ -241,12 +241,12 @@ def to_dataset(records: Sequence[dict[str, Any]]) -> Any:
 
 # -- vocabulary-based descriptors ---------------------------------------------------------------------
 
-ASN_TERMS = re.compile(
-    r"\b(asn|pns|pppk|aparatur sipil|pegawai negeri|camat|sekcam|lurah|sekda|kepala dinas|kadis|kabid|"
+_ASN_WORDS = (
+    r"asn|pns|pppk|aparatur sipil|pegawai negeri|camat|sekcam|lurah|sekda|kepala dinas|kadis|kabid|"
     r"kepala bidang|guru|dosen|bidan|perawat|penyuluh|satpol|pejabat|eselon|birokra\w*|kepegawaian|"
-    r"bkn|kasn|bkd|bkpsdm|pemkab|pemkot|pemprov|dinas)\b",
-    re.I,
+    r"bkn|kasn|bkd|bkpsdm|pemkab|pemkot|pemprov|dinas"
 )
+ASN_TERMS = re.compile(rf"\b({_ASN_WORDS})\b", re.I)
 ELECTION_TERMS = re.compile(
     r"\b(pemilu|pilkada|pilpres|pileg|kampanye|paslon|pasangan calon|capres|cawapres|caleg|calon|"
     r"bawaslu|panwas\w*|kpu|partai|netral\w*|coblos\w*|deklarasi|pencoblosan|tim sukses|timses)\b",
@@ -258,7 +258,7 @@ ELECTION_TERMS = re.compile(
 #: (village heads, TNI/Polri) and the job words evidence sentences use ("staf kelurahan", "pegawai
 #: berinisial JL", "kepala KUA"). An evidence sentence that matches names its actor and can stand alone.
 ACTOR_TERMS = re.compile(
-    ASN_TERMS.pattern[:-3] + r"|pegawai|staf|kelurahan|kecamatan|distrik|kepala sekolah|kepsek|puskesmas|"
+    rf"\b({_ASN_WORDS}|pegawai|staf|kelurahan|kecamatan|distrik|kepala sekolah|kepsek|puskesmas|"
     r"sekretaris|kabag|kasubag|kasi|plt|penjabat|aparat\w*|abdi negara|nakes|tenaga kesehatan|korpri|"
     r"inspektorat|kua|kepala desa|kades|perangkat desa|sekdes|babinsa|bhabinkamtibmas|tni|polri|polisi|"
     r"kapolsek|danramil|koramil|wali kelas)\b",
