@@ -355,11 +355,11 @@ def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, e
         rng = random.Random(seed + 1)
         made: list[tuple[str, int, int, dict[str, Any]]] = []
         for r in records:
+            if r["flag"] != 1 or not hosts:
+                continue
             evidence = [e.strip() for e in r.get("evidence") or [] if e.strip()]
             if buried_actor_only:
                 evidence = [e for e in evidence if ACTOR_TERMS.search(e)]
-            if r["flag"] != 1 or not evidence or not hosts:
-                continue
             for e in rng.sample(evidence, min(buried_evidence, len(evidence))):
                 made.append((*bury_evidence(e, rng.choice(hosts), rng, windower.body), r))
         for w in windower([t for t, *_ in made]):
