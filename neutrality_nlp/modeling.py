@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -268,105 +268,138 @@ _NO_SENTENCE_NEGATIVES = frozenset({"dugaan_tidak_terbukti", "bukan_asn", "hadir
 def training_windows(records: Sequence[dict[str, Any]], windower: Windower, *, evidence_samples: bool = True,
                      sentence_negatives: int = 2, buried_evidence: int = 0, buried_actor_only: bool = False,
                      seed: int = 0) -> dict[str, list[Any]]:
-    """Window-level training examples.
+    """Window-level training examples, from up to four sources (in this order):
 
-    A window of a flag = 1 record with evidence is positive when it holds at least half of an evidence
-    sentence; other windows of that record are negative (they show no act). Records without evidence
-    label every window with the document label. With ``evidence_samples`` each evidence sentence is also
-    a short positive example of its own, which teaches the sentence-level evidence ranking, and up to
-    ``sentence_negatives`` sentences of each flag = 0 record are short negatives — preferring sentences
-    dense with ASN and election words ("PNS dilarang memberikan dukungan kepada calon …"), so that short
-    inputs are not all positive and rules are told apart from acts.
+    1. :func:`_document_examples` — every window of every record. A window of a flag = 1 record with
+       evidence is positive when it holds at least half of an evidence sentence; other windows of that
+       record are negative (they show no act). Records without evidence label every window with the
+       document label.
+    2. With ``evidence_samples``, :func:`_evidence_examples` — each evidence sentence as a short positive of
+       its own, which teaches the sentence-level evidence ranking — and :func:`_sentence_negative_examples` —
+       up to ``sentence_negatives`` sentences of each flag = 0 record as short negatives, preferring
+       sentences dense with ASN and election words ("PNS dilarang memberikan dukungan kepada calon …"), so
+       that short inputs are not all positive and rules are told apart from acts.
+    3. With ``buried_evidence`` = k, :func:`_buried_examples` — up to k windows per flag = 1 record in which
+       one of its evidence sentences sits among the sentences of a flag = 0 text (rules, socialisation,
+       general ASN news; never a cleared allegation), see :func:`bury_evidence`. A document score is the
+       maximum over windows, so one act among paragraphs of rules must still lift its window: without
+       these examples mean pooling lets the surrounding rule talk outvote a single hedged clause. With
+       ``buried_actor_only`` only evidence sentences that name their actor
+       (:data:`~neutrality_nlp.data.ACTOR_TERMS`) are buried: "LR duduk di tenda peserta, mengenakan kaos
+       paslon" is an act only because the rest of its text says LR is a civil servant, and buried among
+       rules without that it would teach that a campaign act by anyone is a violation.
 
-    With ``buried_evidence`` = k, each flag = 1 record with evidence also yields up to k windows in which
-    one of its evidence sentences sits among the sentences of a flag = 0 text (rules, socialisation,
-    general ASN news; never a cleared allegation), see :func:`bury_evidence`. A document score is the
-    maximum over windows, so one act among paragraphs of rules must still lift its window: without these
-    examples mean pooling lets the surrounding rule talk outvote a single hedged clause. With
-    ``buried_actor_only`` only evidence sentences that name their actor (:data:`~neutrality_nlp.data.ACTOR_TERMS`)
-    are buried: "LR duduk di tenda peserta, mengenakan kaos paslon" is an act only because the rest of its
-    text says LR is a civil servant, and buried among rules without that it would teach that a campaign act
-    by anyone is a violation.
+    Returns the columns ``input_ids``, ``flag_labels``, ``category_labels``, ``partisan_labels``.
     """
-    import random
-
-    from neutrality_nlp.data import ACTOR_TERMS, ASN_TERMS, ELECTION_TERMS
     from neutrality_nlp.text import clean, split_sentences
 
-    texts, spans_per_doc, meta = [], [], []
-    for r in records:
-        ct = clean(r["text"])
-        body = ct.text
-        spans = []
-        for e in r.get("evidence") or []:
-            pos = body.find(e.strip())
-            if pos < 0:  # evidence inside a line the cleaner changed: match on the raw position instead
-                raw = r["text"].find(e)
-                pos = next((i for i, o in enumerate(ct.offsets) if o >= raw), -1) if raw >= 0 else -1
-            if pos >= 0:
-                spans.append((pos, pos + len(e.strip())))
-        texts.append(body)
-        spans_per_doc.append(spans)
-        meta.append(r)
+    bodies = [clean(r["text"]) for r in records]
+    # sentences of the negatives whose sentences may stand alone (sentence negatives, buried-evidence hosts)
+    negatives = [(r, [x.text for x in split_sentences(ct.text)]) for r, ct in zip(records, bodies, strict=True)
+                 if r["flag"] == 0 and r.get("boundary") not in _NO_SENTENCE_NEGATIVES]
+    sources = [_document_examples(records, bodies, windower)]
+    if evidence_samples:
+        sources.append(_evidence_examples(records, windower))
+        if sentence_negatives:
+            sources.append(_sentence_negative_examples(negatives, windower, sentence_negatives, seed))
+    if buried_evidence:
+        sources.append(_buried_examples(records, negatives, windower, buried_evidence, buried_actor_only,
+                                        seed + 1))
     cols: dict[str, list[Any]] = {"input_ids": [], "flag_labels": [], "category_labels": [], "partisan_labels": []}
+    for source in sources:
+        for input_ids, flag, r, categories in source:
+            cols["input_ids"].append(input_ids)
+            cols["flag_labels"].append(float(flag))
+            cols["category_labels"].append([float(c in categories) for c in CATEGORIES])
+            cols["partisan_labels"].append(float(r.get("partisan") or 0))
+    return cols
 
-    def add(input_ids: list[int], flag: int, r: dict[str, Any], categories: Sequence[str]) -> None:
-        cols["input_ids"].append(input_ids)
-        cols["flag_labels"].append(float(flag))
-        cols["category_labels"].append([float(c in categories) for c in CATEGORIES])
-        cols["partisan_labels"].append(float(r.get("partisan") or 0))
 
-    for w in windower(texts):
-        r, spans = meta[w.doc], spans_per_doc[w.doc]
+#: One training example: window token ids, flag label, the record it comes from, its categories.
+_Example = tuple[list[int], int, dict[str, Any], Sequence[str]]
+
+
+def _evidence_spans(r: dict[str, Any], ct: Any) -> list[tuple[int, int]]:
+    """Character spans of ``r``'s evidence sentences in its cleaned text ``ct``."""
+    spans = []
+    for e in r.get("evidence") or []:
+        pos = ct.text.find(e.strip())
+        if pos < 0:  # evidence inside a line the cleaner changed: match on the raw position instead
+            raw = r["text"].find(e)
+            pos = next((i for i, o in enumerate(ct.offsets) if o >= raw), -1) if raw >= 0 else -1
+        if pos >= 0:
+            spans.append((pos, pos + len(e.strip())))
+    return spans
+
+
+def _document_examples(records: Sequence[dict[str, Any]], bodies: Sequence[Any],
+                       windower: Windower) -> Iterator[_Example]:
+    """Every window of every record, labelled by whether it holds half an evidence sentence."""
+    spans_per_doc = [_evidence_spans(r, ct) for r, ct in zip(records, bodies, strict=True)]
+    for w in windower([ct.text for ct in bodies]):
+        r, spans = records[w.doc], spans_per_doc[w.doc]
         if r["flag"] == 1 and spans:
             label = int(any(_overlap(w.start, w.end, s0, s1) >= 0.5 * (s1 - s0) for s0, s1 in spans))
         else:
             label = int(r["flag"])
-        add(w.input_ids, label, r, r.get("categories") or [])
-    if evidence_samples:
-        ev_texts, ev_meta = [], []
-        for r in records:
-            for e in r.get("evidence") or []:
-                ev_texts.append(e)
-                ev_meta.append(r)
-        for w in windower(ev_texts):
-            add(w.input_ids, 1, ev_meta[w.doc], ev_meta[w.doc].get("categories") or [])
-    # sentences of the negatives whose sentences may stand alone (sentence negatives, buried-evidence hosts)
-    negatives = [(r, [x.text for x in split_sentences(body)]) for r, body in zip(meta, texts, strict=True)
-                 if r["flag"] == 0 and r.get("boundary") not in _NO_SENTENCE_NEGATIVES]
-    if evidence_samples and sentence_negatives:
-        rng = random.Random(seed)
-        neg_texts, neg_meta = [], []
-        for r, all_sents in negatives:
-            sents = [x for x in all_sents if len(x.split()) >= 5]
-            if len(sents) < 2:  # a one-sentence post is already a short example
-                continue
-            dense = [x for x in sents if ASN_TERMS.search(x) and ELECTION_TERMS.search(x)]
-            rest = [x for x in sents if x not in dense]
-            rng.shuffle(dense)
-            rng.shuffle(rest)
-            for x in (dense + rest)[:sentence_negatives]:
-                neg_texts.append(x)
-                neg_meta.append(r)
-        for w in windower(neg_texts):
-            add(w.input_ids, 0, neg_meta[w.doc], ())
-    if buried_evidence:
-        hosts = [sents for _, sents in negatives if len(sents) >= 4]
-        rng = random.Random(seed + 1)
-        made: list[tuple[str, int, int, dict[str, Any]]] = []
-        for r in records:
-            if r["flag"] != 1 or not hosts:
-                continue
-            evidence = [e.strip() for e in r.get("evidence") or [] if e.strip()]
-            if buried_actor_only:
-                evidence = [e for e in evidence if ACTOR_TERMS.search(e)]
-            for e in rng.sample(evidence, min(buried_evidence, len(evidence))):
-                made.append((*bury_evidence(e, rng.choice(hosts), rng, windower.body), r))
-        for w in windower([t for t, *_ in made]):
-            text, s0, s1, r = made[w.doc]
-            if _overlap(w.start, w.end, s0, s1) >= 0.5 * (s1 - s0):
-                add(w.input_ids, 1, r, r.get("categories") or [])
-    return cols
+        yield w.input_ids, label, r, r.get("categories") or []
+
+
+def _evidence_examples(records: Sequence[dict[str, Any]], windower: Windower) -> Iterator[_Example]:
+    """Each evidence sentence as a short positive."""
+    owners = [r for r in records for _ in r.get("evidence") or []]
+    for w in windower([e for r in records for e in r.get("evidence") or []]):
+        yield w.input_ids, 1, owners[w.doc], owners[w.doc].get("categories") or []
+
+
+def _sentence_negative_examples(negatives: Sequence[tuple[dict[str, Any], list[str]]], windower: Windower,
+                                per_record: int, seed: int) -> Iterator[_Example]:
+    """Up to ``per_record`` sentences of each negative as short negatives, ASN+election-dense ones first."""
+    import random
+
+    from neutrality_nlp.data import ASN_TERMS, ELECTION_TERMS
+
+    rng = random.Random(seed)
+    neg_texts, neg_meta = [], []
+    for r, all_sents in negatives:
+        sents = [x for x in all_sents if len(x.split()) >= 5]
+        if len(sents) < 2:  # a one-sentence post is already a short example
+            continue
+        dense = [x for x in sents if ASN_TERMS.search(x) and ELECTION_TERMS.search(x)]
+        rest = [x for x in sents if x not in dense]
+        rng.shuffle(dense)
+        rng.shuffle(rest)
+        for x in (dense + rest)[:per_record]:
+            neg_texts.append(x)
+            neg_meta.append(r)
+    for w in windower(neg_texts):
+        yield w.input_ids, 0, neg_meta[w.doc], ()
+
+
+def _buried_examples(records: Sequence[dict[str, Any]], negatives: Sequence[tuple[dict[str, Any], list[str]]],
+                     windower: Windower, per_record: int, actor_only: bool, seed: int) -> Iterator[_Example]:
+    """Up to ``per_record`` evidence sentences of each positive, each buried in a negative's sentences."""
+    import random
+
+    from neutrality_nlp.data import ACTOR_TERMS
+
+    hosts = [sents for _, sents in negatives if len(sents) >= 4]
+    if not hosts:
+        return
+    rng = random.Random(seed)
+    made: list[tuple[str, int, int, dict[str, Any]]] = []
+    for r in records:
+        if r["flag"] != 1:
+            continue
+        evidence = [e.strip() for e in r.get("evidence") or [] if e.strip()]
+        if actor_only:
+            evidence = [e for e in evidence if ACTOR_TERMS.search(e)]
+        for e in rng.sample(evidence, min(per_record, len(evidence))):
+            made.append((*bury_evidence(e, rng.choice(hosts), rng, windower.body), r))
+    for w in windower([t for t, *_ in made]):
+        _, s0, s1, r = made[w.doc]
+        if _overlap(w.start, w.end, s0, s1) >= 0.5 * (s1 - s0):
+            yield w.input_ids, 1, r, r.get("categories") or []
 
 
 def bury_evidence(evidence: str, host: Sequence[str], rng: Any, budget_tokens: int) -> tuple[str, int, int]:
@@ -565,10 +598,10 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     cuda = device.type == "cuda"
     if precision == "auto":
-        return "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cuda and _bf16_supported(cuda=True) else "fp32"
     if precision == "int8" and device.type != "cpu":
         raise ValueError("int8 dynamic quantisation runs on the CPU only")
-    if precision == "bf16" and not cuda and not _cpu_has_bf16():
+    if precision == "bf16" and not cuda and not _bf16_supported(cuda=False):
         raise ValueError("bf16 on the CPU needs AVX-512 BF16 or AMX instructions, which this CPU lacks; "
                          "use fp32 or int8")
     return precision
@@ -578,7 +611,7 @@ def training_precision(precision: str, cuda: bool) -> str:
     """The precision a training run uses: ``auto`` is bf16 autocast where the GPU or CPU supports it
     (on a 2-CPU AVX-512 BF16 machine the whole ``Trainer`` run of the default model was no faster than fp32,
     per token; it matters on GPUs), else fp32."""
-    bf16_ok = torch.cuda.is_bf16_supported() if cuda else _cpu_has_bf16()
+    bf16_ok = _bf16_supported(cuda)
     if precision == "auto":
         return "bf16" if bf16_ok else "fp32"
     if precision == "bf16" and not bf16_ok:
@@ -588,7 +621,10 @@ def training_precision(precision: str, cuda: bool) -> str:
     return precision
 
 
-def _cpu_has_bf16() -> bool:
+def _bf16_supported(cuda: bool) -> bool:
+    """Whether the GPU (``cuda``) or else the CPU has bf16 arithmetic (CPU: AVX-512 BF16 or AMX)."""
+    if cuda:
+        return bool(torch.cuda.is_bf16_supported())
     cpu = getattr(torch, "cpu", None)
     checks = [getattr(cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     return any(bool(c()) for c in checks if c is not None)

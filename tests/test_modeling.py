@@ -130,7 +130,7 @@ def test_pipeline_wrapper_reproduces_window_scores(tiny_bert):
 def test_reduced_precisions_keep_scores_close(tiny_bert):
     import torch
 
-    from neutrality_nlp.modeling import _cpu_has_bf16
+    from neutrality_nlp.modeling import _bf16_supported
 
     fp32 = _untrained_scorer(tiny_bert, precision="fp32")
     assert fp32.precision == "fp32"
@@ -139,7 +139,7 @@ def test_reduced_precisions_keep_scores_close(tiny_bert):
     int8 = _untrained_scorer(tiny_bert, precision="int8")
     assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8.encoder.modules())
     assert [p.score for p in int8.predict(TEXTS, evidence=False)] == pytest.approx(a, abs=0.02)
-    if _cpu_has_bf16():
+    if _bf16_supported(cuda=False):
         bf16 = _untrained_scorer(tiny_bert, precision="bf16")
         assert [p.score for p in bf16.predict(TEXTS, evidence=False)] == pytest.approx(a, abs=0.02)
     else:
@@ -244,9 +244,9 @@ def test_buried_actor_only_keeps_acts_that_name_their_actor(tiny_bert):
 
 
 def test_training_precision_follows_hardware():
-    from neutrality_nlp.modeling import _cpu_has_bf16, training_precision
+    from neutrality_nlp.modeling import _bf16_supported, training_precision
 
     assert training_precision("fp32", cuda=False) == "fp32"
-    assert training_precision("auto", cuda=False) == ("bf16" if _cpu_has_bf16() else "fp32")
+    assert training_precision("auto", cuda=False) == ("bf16" if _bf16_supported(cuda=False) else "fp32")
     with pytest.raises(ValueError, match="fp16 training needs a GPU"):
         training_precision("fp16", cuda=False)
