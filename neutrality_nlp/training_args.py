@@ -40,8 +40,11 @@ class TrainingConfig:
     sentence_negatives: int = 2
     #: Extra positives per flag = 1 record: an evidence sentence buried among a flag = 0 text's sentences.
     buried_evidence: int = 1
-    #: Bury only evidence sentences that name their actor (``data.ACTOR_TERMS``); model 0.2.0 buried any.
-    buried_actor_only: bool = False
+    #: Bury only evidence sentences that name their actor (``data.ACTOR_TERMS``). Default since model 0.3.0;
+    #: configs saved before it lack the key, so train 0.2.0's with ``--set buried_actor_only=false`` and
+    #: 0.1.0's with ``--set buried_evidence=0 --set buried_actor_only=false`` (saved configs list every key,
+    #: so later models reproduce as saved).
+    buried_actor_only: bool = True
     #: ``lora`` (peft adapters + heads), ``full`` (fine-tune everything), ``frozen`` (heads only).
     mode: str = "lora"
     #: Freeze the word-embedding matrix in ``full`` mode (≈3× faster steps on CPU).
