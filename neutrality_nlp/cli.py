@@ -252,6 +252,10 @@ def train(
     test_file: Path | None = typer.Option(None, "--test", help="Test JSONL/CSV (model card metrics)."),
     extra_corpora: bool = typer.Option(True, help="Add licensed ../shared corpora as extra negatives."),
     set_: list[str] = typer.Option([], "--set", help="Override a config key, e.g. --set epochs=3."),
+    model_version: str | None = typer.Option(None, "--model-version",
+                                             help="Version written into the card and every output record "
+                                                  "(default: the config's; baseline 0.1.0). Give each "
+                                                  "retrained model a new one: resumed batch runs check it."),
 ) -> None:
     """Train a model: the TF-IDF baseline, or a transformer from a YAML config."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -263,12 +267,14 @@ def train(
 
         model_dir, card = train_baseline(
             output=output, train_file=train_file, dev_file=dev_file, test_file=test_file,
-            extra_corpora=extra_corpora)
+            extra_corpora=extra_corpora, **({"version": model_version} if model_version else {}))
     elif kind == "transformer":
         from neutrality_nlp.trainer import train_transformer
 
         cfg = TrainingConfig.from_yaml(config) if config else TrainingConfig()
         cfg = cfg.override(set_)
+        if model_version:
+            cfg.version = model_version
         if output:
             cfg.output_dir = str(output)
         if train_file:

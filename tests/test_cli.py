@@ -130,6 +130,21 @@ def test_evaluate_writes_json(tmp_path, mini_records):
     assert "confusion" in r.stdout
 
 
+def test_train_baseline_writes_its_version(tmp_path, mini_records):
+    from neutrality_nlp.scoring import load_scorer
+    from tests.conftest import MINI
+
+    out = tmp_path / "bl"
+    r = runner.invoke(app, ["train", "--kind", "baseline", "--train", str(MINI), "--dev", str(MINI),
+                            "--no-extra-corpora", "--output", str(out), "--model-version", "9.9.1"])
+    assert r.exit_code == 0, r.output
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["version"] == "9.9.1" and "--model-version 9.9.1" in card["command"]
+    scorer = load_scorer(str(out))
+    assert scorer.model_id.endswith("@9.9.1")  # output records and batch-resume fingerprints carry it
+    assert scorer.score([mini_records[0]["text"]])[0].model.endswith("@9.9.1")
+
+
 def test_evaluate_reports_malformed_data(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "flag": 1}\n{"text": "b", "flag": "ya"}\n')
