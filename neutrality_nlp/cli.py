@@ -267,7 +267,7 @@ def train(
 
         model_dir, card = train_baseline(
             output=output, train_file=train_file, dev_file=dev_file, test_file=test_file,
-            extra_corpora=extra_corpora, **({"version": model_version} if model_version else {}))
+            extra_corpora=extra_corpora, version=model_version)
     elif kind == "transformer":
         from neutrality_nlp.trainer import train_transformer
 

@@ -347,9 +347,10 @@ def _document_examples(records: Sequence[dict[str, Any]], bodies: Sequence[Any],
 
 def _evidence_examples(records: Sequence[dict[str, Any]], windower: Windower) -> Iterator[_Example]:
     """Each evidence sentence as a short positive."""
-    owners = [r for r in records for _ in r.get("evidence") or []]
-    for w in windower([e for r in records for e in r.get("evidence") or []]):
-        yield w.input_ids, 1, owners[w.doc], owners[w.doc].get("categories") or []
+    pairs = [(r, e) for r in records for e in r.get("evidence") or []]
+    for w in windower([e for _, e in pairs]):
+        r = pairs[w.doc][0]
+        yield w.input_ids, 1, r, r.get("categories") or []
 
 
 def _sentence_negative_examples(negatives: Sequence[tuple[dict[str, Any], list[str]]], windower: Windower,

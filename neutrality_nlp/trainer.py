@@ -60,14 +60,17 @@ def train_baseline(
     extra_corpora: bool = True,
     c: float = 4.0,
     seed: int = 0,
-    version: str = "0.1.0",
+    version: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Train, calibrate, evaluate and save the baseline (as ``baseline@version``); returns ``(folder, card)``."""
+    """Train, calibrate, evaluate and save the baseline as ``baseline@version`` (``None``: the model class's
+    default version); returns ``(folder, card)``."""
     from neutrality_nlp.baseline import BaselineModel
     from neutrality_nlp.scoring import models_dir
 
     train, dev, test = load_training_data(train_file, dev_file, test_file, extra_corpora=extra_corpora)
-    model = BaselineModel(c=c, seed=seed, version=version)
+    model = BaselineModel(c=c, seed=seed)
+    if version:
+        model.version = version
     model.fit(_clean_all(train), [r["flag"] for r in train], [r.get("categories") or [] for r in train])
     model.calibrate_threshold(_clean_all(dev), [r["flag"] for r in dev])
     metrics: dict[str, Any] = {"dev": _eval(model, dev)}
@@ -82,7 +85,7 @@ def train_baseline(
             "counts": data_summary(train, dev, test),
         },
         "metrics": metrics,
-        "command": f"neutrality-nlp train --kind baseline --model-version {version}"
+        "command": f"neutrality-nlp train --kind baseline --model-version {model.version}"
                    + (f" --output {output}" if output else ""),
     }
     path = model.save(output or models_dir() / "baseline", card)
