@@ -292,6 +292,27 @@ def train(
               f"PR-AUC {test.get('pr_auc')}", highlight=False)
 
 
+def _load_labelled(data: list[Path], text_field: str, label_field: str) -> tuple[list[Path], list[dict[str, Any]]]:
+    """Labelled records from files or split names (``train``/``dev``/``test``); exits on bad data."""
+    from neutrality_nlp.data import SPLITS, DataError, load_records, split_path
+
+    paths = [split_path(str(p)) if str(p) in SPLITS else p for p in data]
+    try:
+        return paths, load_records(paths, text_field=text_field, label_field=label_field)
+    except (DataError, OSError) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+def _score_labelled(scorer: Any, records: list[dict[str, Any]]) -> tuple[list[Any], list[float]]:
+    """Score labelled records; a record that cannot be scored counts as not flagged (score 0), loudly."""
+    results = scorer.score([r["text"] for r in records], ids=[r.get("id", i) for i, r in enumerate(records)])
+    bad = [r for r in results if r.error]
+    if bad:
+        err.print(f"[yellow]{len(bad)} records could not be scored and count as not flagged[/]")
+    return results, [r.score if r.score is not None else 0.0 for r in results]
+
+
 @app.command()
 def evaluate(
     data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test."),
@@ -303,20 +324,11 @@ def evaluate(
     """Evaluate a model on labelled data: precision/recall/F1, PR-AUC, confusion matrix, per category."""
     from rich.table import Table
 
-    from neutrality_nlp.data import SPLITS, DataError, load_records, split_path
     from neutrality_nlp.evaluation import evaluate as run_eval
 
-    paths = [split_path(str(p)) if str(p) in SPLITS else p for p in data]
-    try:
-        records = load_records(paths, text_field=text_field, label_field=label_field)
-    except (DataError, OSError) as exc:
-        _fail(str(exc))
+    paths, records = _load_labelled(data, text_field, label_field)
     scorer = _load(model)
-    results = scorer.score([r["text"] for r in records], ids=[r.get("id", i) for i, r in enumerate(records)])
-    bad = [r for r in results if r.error]
-    if bad:
-        err.print(f"[yellow]{len(bad)} records could not be scored and count as not flagged[/]")
-    scores = [r.score if r.score is not None else 0.0 for r in results]
+    results, scores = _score_labelled(scorer, records)
     report = run_eval(records, scores, scorer.threshold,
                       [r.categories for r in results] if any(r.categories for r in results) else None)
     report["model"] = scorer.model_id
@@ -353,6 +365,58 @@ def evaluate(
     if json_out:
         json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         err.print(f"report written to {json_out}")
+
+
+@app.command()
+def compare(
+    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test."),
+    models: list[str] = typer.Option(["default", "baseline"], "--model", "-m",
+                                     help="Model name or path; repeat for each model to compare."),
+    n_boot: int = typer.Option(2000, "--bootstrap", min=100, help="Bootstrap rounds."),
+    seed: int = typer.Option(0, help="Seed for the bootstrap resampling."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Also write the comparison as JSON."),
+    text_field: str = typer.Option("text", help="Field holding the text."),
+    label_field: str = typer.Option("flag", help="Field holding the 0/1 label."),
+) -> None:
+    """Compare models on the same labelled records: F1 with 95% bootstrap intervals, and a paired
+    bootstrap of each F1 difference (how often the first model wins on a resampled split)."""
+    from rich.table import Table
+
+    from neutrality_nlp.evaluation import evaluate as run_eval
+    from neutrality_nlp.evaluation import paired_bootstrap
+
+    if len(set(models)) < 2:
+        _fail("give at least two different --model values")
+    paths, records = _load_labelled(data, text_field, label_field)
+    y = [int(r["flag"]) for r in records]
+    systems: dict[str, tuple[list[float], float]] = {}
+    reports: dict[str, Any] = {}
+    for m in models:
+        scorer = _load(m)
+        _, scores = _score_labelled(scorer, records)
+        name = scorer.model_id if scorer.model_id not in systems else m  # two copies of one model id
+        systems[name] = (scores, scorer.threshold)
+        reports[name] = run_eval(records, scores, scorer.threshold)
+    boot = paired_bootstrap(y, systems, n_boot=n_boot, seed=seed)
+    t = Table(title=f"{len(records)} records from {', '.join(map(str, data))} · {n_boot} bootstrap rounds")
+    for col in ("model", "threshold", "precision", "recall", "f1", "95% interval", "fp", "fn", "dense_negative_fp"):
+        t.add_column(col)
+    for name, (_, thr) in systems.items():
+        r, ci = reports[name], boot["f1"][name]
+        t.add_row(name, f"{thr:.3f}", str(r["precision"]), str(r["recall"]), str(r["f1"]),
+                  f"{ci['low']:.3f}–{ci['high']:.3f}", str(r["confusion"]["fp"]), str(r["confusion"]["fn"]),
+                  f"{r['dense_negative_fp']}/{r['dense_negative_n']}")
+    out.print(t)
+    d = Table(title="paired bootstrap of F1 differences")
+    for col in ("a - b", "diff", "95% interval", "P(a better)"):
+        d.add_column(col)
+    for pair, e in boot["diff"].items():
+        d.add_row(pair, f"{e['diff']:+.4f}", f"{e['low']:+.3f} – {e['high']:+.3f}", f"{e['p_a_better']:.3f}")
+    out.print(d)
+    if json_out:
+        payload = {"data": [str(p) for p in paths], "bootstrap": boot, "reports": reports}
+        json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        err.print(f"comparison written to {json_out}")
 
 
 @app.command()

@@ -149,6 +149,66 @@ def evaluate(
     return report
 
 
+def _f1_from_pred(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """F1 of each row of a boolean prediction matrix against the matching rows of ``y``."""
+    tp = np.sum(pred & (y == 1), axis=-1)
+    fp = np.sum(pred & (y == 0), axis=-1)
+    fn = np.sum(~pred & (y == 1), axis=-1)
+    denom = 2 * tp + fp + fn
+    return np.divide(2 * tp, denom, out=np.zeros(denom.shape, dtype=float), where=denom > 0)
+
+
+def paired_bootstrap(
+    y_true: Sequence[int],
+    systems: dict[str, tuple[Sequence[float], float]],
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Any]:
+    """Bootstrap confidence intervals for F1, and for the F1 difference between systems.
+
+    ``systems`` maps a name to ``(scores, threshold)`` on the same records. Every system is scored on
+    the *same* resampled records in each round (a paired bootstrap), so the interval for a difference
+    reflects only how the systems disagree, not how hard the sample happened to be. Thresholds stay
+    fixed: they were chosen on dev, and the test split only measures them.
+
+    Returns ``{"n_boot", "level", "f1": {name: {"f1", "low", "high"}}, "diff": {"a - b": {"diff",
+    "low", "high", "p_a_better"}}}``, where ``p_a_better`` is the share of rounds in which ``a`` has
+    the strictly higher F1.
+    """
+    if not systems:
+        raise ValueError("paired_bootstrap needs at least one system")
+    y = np.asarray(y_true, dtype=int)
+    preds = {}
+    for name, (scores, threshold) in systems.items():
+        s = np.asarray(scores, dtype=float)
+        if s.shape != y.shape:
+            raise ValueError(f"{name}: {s.size} scores for {y.size} labels")
+        preds[name] = s >= threshold
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, y.size, size=(n_boot, y.size))
+    yb = y[idx]
+    f1s = {name: _f1_from_pred(yb, pred[idx]) for name, pred in preds.items()}
+    point = {name: float(_f1_from_pred(y, pred)) for name, pred in preds.items()}
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    out: dict[str, Any] = {"n_boot": n_boot, "level": level, "f1": {}, "diff": {}}
+    for name, boot in f1s.items():
+        out["f1"][name] = {"f1": round(point[name], 4), "low": round(float(np.quantile(boot, lo_q)), 4),
+                           "high": round(float(np.quantile(boot, hi_q)), 4)}
+    names = list(systems)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            d = f1s[a] - f1s[b]
+            out["diff"][f"{a} - {b}"] = {
+                "diff": round(point[a] - point[b], 4),
+                "low": round(float(np.quantile(d, lo_q)), 4),
+                "high": round(float(np.quantile(d, hi_q)), 4),
+                "p_a_better": round(float(np.mean(d > 0)), 4),
+            }
+    return out
+
+
 def _top_k(probs: dict[str, float], k: int) -> list[str]:
     return [c for c, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:k]]
 

@@ -145,6 +145,31 @@ def test_train_baseline_writes_its_version(tmp_path, mini_records):
     assert scorer.score([mini_records[0]["text"]])[0].model.endswith("@9.9.1")
 
 
+def test_compare_pairs_two_models_on_the_same_records(tmp_path, mini_records):
+    from tests.conftest import MINI
+
+    other = tmp_path / "bl"
+    r = runner.invoke(app, ["train", "--kind", "baseline", "--train", str(MINI), "--dev", str(MINI),
+                            "--no-extra-corpora", "--output", str(other), "--model-version", "9.9.2"])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "cmp.json"
+    r = runner.invoke(app, ["compare", str(MINI), "-m", "baseline", "-m", str(other), "--bootstrap", "200",
+                            "--json-out", str(out)])
+    assert r.exit_code == 0, r.output
+    payload = json.loads(out.read_text())
+    names = list(payload["reports"])
+    assert len(names) == 2 and names[1].endswith("@9.9.2")
+    for name in names:
+        ci = payload["bootstrap"]["f1"][name]
+        assert ci["f1"] == payload["reports"][name]["f1"] and ci["low"] <= ci["f1"] <= ci["high"]
+        assert payload["reports"][name]["n"] == len(mini_records)
+    diff = payload["bootstrap"]["diff"][f"{names[0]} - {names[1]}"]
+    assert diff["low"] <= diff["diff"] <= diff["high"] and 0.0 <= diff["p_a_better"] <= 1.0
+    assert "paired bootstrap" in r.stdout
+    r = runner.invoke(app, ["compare", str(MINI), "-m", "baseline"])
+    assert r.exit_code == 2 and "two different" in r.output
+
+
 def test_evaluate_reports_malformed_data(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "flag": 1}\n{"text": "b", "flag": "ya"}\n')
