@@ -398,21 +398,25 @@ def compare(
         systems[name] = (scores, scorer.threshold)
         reports[name] = run_eval(records, scores, scorer.threshold)
     boot = paired_bootstrap(y, systems, n_boot=n_boot, seed=seed)
+    show = out if out.is_terminal else Console(width=max(out.width, 120))  # pipes default to 80 columns
     t = Table(title=f"{len(records)} records from {', '.join(map(str, data))} · {n_boot} bootstrap rounds")
-    for col in ("model", "threshold", "precision", "recall", "f1", "95% interval", "fp", "fn", "dense_negative_fp"):
-        t.add_column(col)
+    t.add_column("model", no_wrap=True)
+    for col in ("thr", "P", "R", "F1", "F1 95% CI", "FP", "FN", "dense FP"):
+        t.add_column(col, no_wrap=True)
     for name, (_, thr) in systems.items():
         r, ci = reports[name], boot["f1"][name]
-        t.add_row(name, f"{thr:.3f}", str(r["precision"]), str(r["recall"]), str(r["f1"]),
+        t.add_row(name, f"{thr:.3f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.4f}",
                   f"{ci['low']:.3f}–{ci['high']:.3f}", str(r["confusion"]["fp"]), str(r["confusion"]["fn"]),
                   f"{r['dense_negative_fp']}/{r['dense_negative_n']}")
-    out.print(t)
+    show.print(t)
     d = Table(title="paired bootstrap of F1 differences")
-    for col in ("a - b", "diff", "95% interval", "P(a better)"):
-        d.add_column(col)
+    d.add_column("a − b", no_wrap=True)
+    for col in ("ΔF1", "95% CI", "P(a > b)"):
+        d.add_column(col, no_wrap=True)
     for pair, e in boot["diff"].items():
-        d.add_row(pair, f"{e['diff']:+.4f}", f"{e['low']:+.3f} – {e['high']:+.3f}", f"{e['p_a_better']:.3f}")
-    out.print(d)
+        d.add_row(pair.replace(" - ", " − "), f"{e['diff']:+.4f}", f"{e['low']:+.3f} to {e['high']:+.3f}",
+                  f"{e['p_a_better']:.3f}")
+    show.print(d)
     if json_out:
         payload = {"data": [str(p) for p in paths], "bootstrap": boot, "reports": reports}
         json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
