@@ -36,6 +36,7 @@ def test_train_evaluate_notebook(tmp_path, monkeypatch):
     text = _outputs(_run("01_train_evaluate.ipynb", tmp_path))
     assert (tmp_path / "nb-model" / "model_card.json").is_file()
     assert "F1" in text and "hard-negative FPR" in text and "false-positive rate per negative type" in text
+    assert "P(first better)" in text and "95% CI" in text
 
 
 @pytest.mark.slow
