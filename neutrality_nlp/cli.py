@@ -272,8 +272,11 @@ def train(
         from neutrality_nlp.trainer import train_transformer
 
         cfg = TrainingConfig.from_yaml(config) if config else TrainingConfig()
+        _warn_predates(config, set_)
         cfg = cfg.override(set_)
         if model_version:
+            if any(a.split("=", 1)[0].strip() == "version" for a in set_) and cfg.version != model_version:
+                _fail(f"--model-version {model_version} and --set version={cfg.version} disagree; give one")
             cfg.version = model_version
         if output:
             cfg.output_dir = str(output)
@@ -290,6 +293,23 @@ def train(
     test = card.get("metrics", {}).get("test") or {}
     err.print(f"saved {model_dir} · threshold {card.get('threshold'):.3f} · test F1 {test.get('f1')} · "
               f"PR-AUC {test.get('pr_auc')}", highlight=False)
+
+
+def _warn_predates(config: Path | None, assignments: list[str]) -> None:
+    """Warn when CONFIG was saved before some config keys existed and ``--set`` does not pin them."""
+    import yaml
+
+    from neutrality_nlp.training_args import TrainingConfig
+
+    if config is None:
+        return
+    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    given = {a.split("=", 1)[0].strip() for a in assignments}
+    gaps = {k: v for k, v in TrainingConfig.predates(data).items() if k not in given}
+    if gaps:
+        flags = " ".join(f"--set {k}={json.dumps(v)}" for k, v in gaps.items())
+        err.print(f"[yellow]{config} was saved before the keys {', '.join(gaps)} existed; today's defaults for "
+                  f"them train a different model. To reproduce it: {flags}[/]", highlight=False)
 
 
 def _load_labelled(data: list[Path], text_field: str, label_field: str) -> tuple[list[Path], list[dict[str, Any]]]:

@@ -9,6 +9,10 @@ from typing import Any
 
 import yaml
 
+#: Keys added after models were first saved, each with the value that reproduces what a saved config without
+#: it trained (the behaviour of the code it was saved with): 0.1.0's config lacks both, 0.2.0's the second.
+ADDED_KEYS: dict[str, Any] = {"buried_evidence": 0, "buried_actor_only": False}
+
 
 @dataclass
 class TrainingConfig:
@@ -41,9 +45,8 @@ class TrainingConfig:
     #: Extra positives per flag = 1 record: an evidence sentence buried among a flag = 0 text's sentences.
     buried_evidence: int = 1
     #: Bury only evidence sentences that name their actor (``data.ACTOR_TERMS``). Default since model 0.3.0;
-    #: configs saved before it lack the key, so train 0.2.0's with ``--set buried_actor_only=false`` and
-    #: 0.1.0's with ``--set buried_evidence=0 --set buried_actor_only=false`` (saved configs list every key,
-    #: so later models reproduce as saved).
+    #: configs saved before it lack the key (and 0.1.0's lacks ``buried_evidence``): ``neutrality-nlp train``
+    #: warns and names the ``--set`` flags that reproduce them (:meth:`TrainingConfig.predates`).
     buried_actor_only: bool = True
     #: ``lora`` (peft adapters + heads), ``full`` (fine-tune everything), ``frozen`` (heads only).
     mode: str = "lora"
@@ -95,6 +98,20 @@ class TrainingConfig:
         cfg = cls(**data)
         cfg.check()
         return cfg
+
+    @classmethod
+    def predates(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Keys that a config *saved next to a model* lacks because they were added later, with the values
+        that reproduce that model (:data:`ADDED_KEYS`); empty for a hand-written config.
+
+        A saved config lists every key of its day, so one that has all keys but some of :data:`ADDED_KEYS`
+        was saved before those existed, and today's defaults for them would train a different model. A
+        hand-written config that leaves keys out means today's defaults.
+        """
+        older = {f.name for f in dataclasses.fields(cls)} - set(ADDED_KEYS)
+        if not older <= set(data):
+            return {}
+        return {key: value for key, value in ADDED_KEYS.items() if key not in data}
 
     def override(self, assignments: list[str]) -> TrainingConfig:
         """A copy with ``key=value`` assignments applied (values parsed as YAML scalars)."""

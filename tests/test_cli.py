@@ -170,6 +170,23 @@ def test_compare_pairs_two_models_on_the_same_records(tmp_path, mini_records):
     assert r.exit_code == 2 and "two different" in r.output
 
 
+def test_train_warns_on_a_config_saved_before_keys_existed(tmp_path):
+    import yaml
+
+    from neutrality_nlp.training_args import TrainingConfig
+
+    old = {k: v for k, v in TrainingConfig().to_dict().items() if k not in ("buried_evidence", "buried_actor_only")}
+    path = tmp_path / "training_config.yaml"
+    path.write_text(yaml.safe_dump(old))
+    # conflicting version flags stop the run before any training, after the config check
+    r = runner.invoke(app, ["train", str(path), "--set", "version=1.0.0", "--model-version", "2.0.0"])
+    assert r.exit_code == 2 and "disagree" in r.output
+    assert "--set buried_evidence=0 --set buried_actor_only=false" in " ".join(r.output.split())
+    r = runner.invoke(app, ["train", str(path), "--set", "buried_evidence=0", "--set", "buried_actor_only=false",
+                            "--set", "version=1.0.0", "--model-version", "2.0.0"])
+    assert r.exit_code == 2 and "saved before" not in r.output
+
+
 def test_evaluate_reports_malformed_data(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "flag": 1}\n{"text": "b", "flag": "ya"}\n')

@@ -97,6 +97,16 @@ def test_config_yaml_roundtrip_and_errors(tmp_path):
         TrainingConfig(mode="qlora").check()
 
 
+def test_config_predates_added_keys(tmp_path):
+    saved = TrainingConfig().to_dict()
+    assert TrainingConfig.predates(saved) == {}
+    v020 = {k: v for k, v in saved.items() if k != "buried_actor_only"}
+    assert TrainingConfig.predates(v020) == {"buried_actor_only": False}
+    v010 = {k: v for k, v in v020.items() if k != "buried_evidence"}
+    assert TrainingConfig.predates(v010) == {"buried_evidence": 0, "buried_actor_only": False}
+    assert TrainingConfig.predates({"epochs": 2}) == {}  # hand-written: today's defaults are meant
+
+
 def _untrained_scorer(tiny_bert, **kwargs):
     import torch
     from transformers import AutoModel, AutoTokenizer
