@@ -340,6 +340,9 @@ def evaluate(
     json_out: Path | None = typer.Option(None, "--json-out", help="Also write the report as JSON."),
     text_field: str = typer.Option("text", help="Field holding the text."),
     label_field: str = typer.Option("flag", help="Field holding the 0/1 label."),
+    save_to_card: bool = typer.Option(False, "--save-to-card",
+                                      help="Also record the result in the model's model_card.json "
+                                           "(evaluations, with the data files' sha256)."),
 ) -> None:
     """Evaluate a model on labelled data: precision/recall/F1, PR-AUC, confusion matrix, per category."""
     from rich.table import Table
@@ -385,6 +388,14 @@ def evaluate(
     if json_out:
         json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         err.print(f"report written to {json_out}")
+    if save_to_card:
+        from neutrality_nlp.evaluation import record_in_card
+
+        if scorer.saved_path is None:
+            _fail(f"{scorer.model_id} was not loaded from a model folder; nothing to record in")
+        command = "neutrality-nlp evaluate " + " ".join(map(str, data)) + f" --model {model}"
+        record_in_card(scorer.saved_path, report, paths, command)
+        err.print(f"recorded in {scorer.saved_path / 'model_card.json'}")
 
 
 @app.command()

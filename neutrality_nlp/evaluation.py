@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,6 +149,53 @@ def evaluate(
                 hits.append(_top_k(category_probs[i], 1)[0] in r["categories"])
         report["category_top1_accuracy"] = round(float(np.mean(hits)), 4) if hits else None
     return report
+
+
+#: Report fields kept in a model card's ``evaluations`` entries (the full report stays in ``--json-out``).
+CARD_FIELDS: tuple[str, ...] = ("n", "positives", "threshold", "precision", "recall", "f1", "pr_auc", "confusion",
+                                "hard_negative_fp", "hard_negative_fpr", "dense_negative_fp", "dense_negative_n",
+                                "per_negative_type", "per_category")
+
+
+def record_in_card(model_dir: str | Path, report: dict[str, Any], data: Sequence[str | Path],
+                   command: str) -> dict[str, Any]:
+    """Add (or replace) an evaluation of the model in ``model_dir/model_card.json``.
+
+    A card's ``metrics`` are measured when the model is trained; a corpus keeps growing after that, so a
+    shipped model is re-measured on today's splits. Each entry names its data files with their sha256, so
+    an entry says exactly which version of a split it holds; re-evaluating the same files replaces it. A
+    transformer model's ``README.md`` is re-rendered from the card. Returns the entry.
+    """
+    import hashlib
+    from datetime import datetime, timezone
+
+    model_dir = Path(model_dir)
+    card_file = model_dir / "model_card.json"
+    if not card_file.is_file():
+        raise FileNotFoundError(f"{model_dir} has no model_card.json")
+    card = json.loads(card_file.read_text(encoding="utf-8"))
+    files = [{"path": _portable(p), "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()} for p in data]
+    entry = {"data": files, "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "command": command, "metrics": {k: report[k] for k in CARD_FIELDS if k in report}}
+    key = [f["sha256"] for f in files]
+    kept = [e for e in card.get("evaluations", []) if [f["sha256"] for f in e["data"]] != key]
+    card["evaluations"] = [*kept, entry]
+    card_file.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if card.get("kind") == "transformer":
+        from neutrality_nlp.modeling import render_card_markdown
+
+        (model_dir / "README.md").write_text(render_card_markdown(card), encoding="utf-8")
+    return entry
+
+
+def _portable(path: str | Path) -> str:
+    """``data/splits/test.jsonl`` for the project's own files (no machine-specific prefix), else as given."""
+    from neutrality_nlp.data import data_dir
+
+    try:
+        return str(Path(path).resolve().relative_to(data_dir().resolve().parent))
+    except ValueError:
+        return str(path)
 
 
 def _f1_from_pred(y: np.ndarray, pred: np.ndarray) -> np.ndarray:

@@ -55,6 +55,8 @@ class Scorer(ABC):
     n_evidence: int = 3
     #: Longest text scored, in characters.
     max_chars: int = DEFAULT_MAX_CHARS
+    #: The model folder this scorer was loaded from (``None`` for one built in memory).
+    saved_path: Path | None = None
 
     @property
     def model_id(self) -> str:
@@ -247,7 +249,9 @@ def _load_path(path: Path, **kwargs: Any) -> Scorer:
     if kind == "baseline":
         from neutrality_nlp.baseline import BaselineModel
 
-        return BaselineModel.load(path)
+        scorer = BaselineModel.load(path)
+        scorer.saved_path = path
+        return scorer
     if kind == "transformer":
         from neutrality_nlp.modeling import TransformerScorer
 

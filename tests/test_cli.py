@@ -187,6 +187,33 @@ def test_train_warns_on_a_config_saved_before_keys_existed(tmp_path):
     assert r.exit_code == 2 and "saved before" not in r.output
 
 
+def test_evaluate_save_to_card_records_each_data_version_once(tmp_path, mini_records):
+    import hashlib
+
+    from tests.conftest import MINI
+
+    model = tmp_path / "bl"
+    r = runner.invoke(app, ["train", "--kind", "baseline", "--train", str(MINI), "--dev", str(MINI),
+                            "--no-extra-corpora", "--output", str(model)])
+    assert r.exit_code == 0, r.output
+    report = tmp_path / "r.json"
+    for _ in range(2):  # the same data twice: one entry
+        r = runner.invoke(app, ["evaluate", str(MINI), "--model", str(model), "--save-to-card",
+                                "--json-out", str(report)])
+        assert r.exit_code == 0, r.output
+    card = json.loads((model / "model_card.json").read_text())
+    (entry,) = card["evaluations"]
+    assert entry["data"][0]["sha256"] == hashlib.sha256(MINI.read_bytes()).hexdigest()
+    assert entry["metrics"]["f1"] == json.loads(report.read_text())["f1"]
+    assert entry["metrics"]["n"] == len(mini_records) and "--model" in entry["command"]
+    fewer = tmp_path / "fewer.jsonl"
+    fewer.write_text("".join(MINI.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
+    r = runner.invoke(app, ["evaluate", str(fewer), "--model", str(model), "--save-to-card"])
+    assert r.exit_code == 0, r.output
+    card = json.loads((model / "model_card.json").read_text())
+    assert [e["metrics"]["n"] for e in card["evaluations"]] == [len(mini_records), len(mini_records) - 1]
+
+
 def test_evaluate_reports_malformed_data(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "flag": 1}\n{"text": "b", "flag": "ya"}\n')

@@ -107,6 +107,25 @@ def test_config_predates_added_keys(tmp_path):
     assert TrainingConfig.predates({"epochs": 2}) == {}  # hand-written: today's defaults are meant
 
 
+def test_card_markdown_lists_later_evaluations(tmp_path):
+    from neutrality_nlp.evaluation import record_in_card
+    from neutrality_nlp.modeling import render_card_markdown
+
+    card = {"kind": "transformer", "name": "m", "version": "1.0.0", "base_model": "b", "mode": "lora",
+            "max_length": 64, "stride": 16, "threshold": 0.5, "training": {"command": "c", "counts": {}},
+            "metrics": {}}
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    data = tmp_path / "test.jsonl"
+    data.write_text('{"id": "a", "text": "x", "flag": 1}\n')
+    report = {"n": 1, "positives": 1, "precision": 1.0, "recall": 1.0, "f1": 1.0, "pr_auc": 1.0,
+              "dense_negative_fp": 0, "dense_negative_n": 0, "per_genre_f1": {}}
+    entry = record_in_card(tmp_path, report, [data], "neutrality-nlp evaluate test.jsonl")
+    assert "per_genre_f1" not in entry["metrics"]
+    text = (tmp_path / "README.md").read_text()
+    assert text == render_card_markdown(json.loads((tmp_path / "model_card.json").read_text()))
+    assert "## Later evaluations" in text and entry["data"][0]["sha256"][:12] in text and "test.jsonl" in text
+
+
 def _untrained_scorer(tiny_bert, **kwargs):
     import torch
     from transformers import AutoModel, AutoTokenizer
