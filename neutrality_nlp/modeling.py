@@ -878,7 +878,8 @@ def render_card_markdown(card: dict[str, Any]) -> str:
     lines = [f"# {card['name']} {card['version']}", "",
              f"Base encoder `{card['base_model']}`, mode `{card['mode']}`, windows of {card['max_length']} tokens "
              f"(overlap {card['stride']}), document score = max over windows, threshold {card['threshold']:.4f} "
-             "(chosen on dev for F1).", "", "Reproduce: `" + card["training"]["command"] + "`", "", "## Metrics", ""]
+             "(chosen on dev for F1).", "", "Reproduce: `" + card["training"]["command"] + "`", "",
+             "## Metrics (measured at training)", ""]
     lines.append("| split | n | precision | recall | F1 | PR-AUC | FP on socialisation + rules | "
                  "FP on dense negatives |")
     lines.append("|---|---|---|---|---|---|---|---|")
