@@ -11,6 +11,7 @@ import yaml
 
 #: Keys added after models were first saved, each with the value that reproduces what a saved config without
 #: it trained (the behaviour of the code it was saved with): 0.1.0's config lacks both, 0.2.0's the second.
+#: Every key added to :class:`TrainingConfig` from now on goes here too, with its "before" value.
 ADDED_KEYS: dict[str, Any] = {"buried_evidence": 0, "buried_actor_only": False}
 
 

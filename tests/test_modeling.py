@@ -97,7 +97,9 @@ def test_config_yaml_roundtrip_and_errors(tmp_path):
         TrainingConfig(mode="qlora").check()
 
 
-def test_config_predates_added_keys(tmp_path):
+def test_config_predates_added_keys():
+    from neutrality_nlp.training_args import ADDED_KEYS
+
     saved = TrainingConfig().to_dict()
     assert TrainingConfig.predates(saved) == {}
     v020 = {k: v for k, v in saved.items() if k != "buried_actor_only"}
@@ -105,6 +107,16 @@ def test_config_predates_added_keys(tmp_path):
     v010 = {k: v for k, v in v020.items() if k != "buried_evidence"}
     assert TrainingConfig.predates(v010) == {"buried_evidence": 0, "buried_actor_only": False}
     assert TrainingConfig.predates({"epochs": 2}) == {}  # hand-written: today's defaults are meant
+    # A key added to TrainingConfig must also go into ADDED_KEYS, or old saved configs get today's default
+    # silently: the keys of the first saved config (model 0.1.0's) plus ADDED_KEYS are all the keys.
+    first = set("""
+        base_model batch_size category_loss_weight dev_file epochs extra_corpora freeze_embeddings
+        gradient_accumulation_steps head_learning_rate learning_rate logging_steps lora_alpha
+        lora_dropout lora_r lora_target_modules max_length max_train_records mode name num_threads
+        output_dir partisan_loss_weight pos_weight precision push_to_hub seed sentence_negatives stride
+        test_file text_prefix train_file version warmup_ratio weight_decay
+    """.split())
+    assert set(saved) == first | set(ADDED_KEYS)
 
 
 def test_card_markdown_lists_later_evaluations(tmp_path):
