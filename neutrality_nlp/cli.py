@@ -333,6 +333,14 @@ def _score_labelled(scorer: Any, records: list[dict[str, Any]]) -> tuple[list[An
     return results, [r.score if r.score is not None else 0.0 for r in results]
 
 
+def _evidence_spans(results: list[Any]) -> list[list[tuple[int, int]]]:
+    return [[(e.start, e.end) for e in r.evidence] for r in results]
+
+
+def _fmt(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
 @app.command()
 def evaluate(
     data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test."),
@@ -353,7 +361,8 @@ def evaluate(
     scorer = _load(model)
     results, scores = _score_labelled(scorer, records)
     report = run_eval(records, scores, scorer.threshold,
-                      [r.categories for r in results] if any(r.categories for r in results) else None)
+                      [r.categories for r in results] if any(r.categories for r in results) else None,
+                      _evidence_spans(results))
     report["model"] = scorer.model_id
     report["data"] = [str(p) for p in paths]
     t = Table(title=f"{scorer.model_id} on {', '.join(map(str, data))}")
@@ -362,6 +371,10 @@ def evaluate(
         t.add_column(col)
     t.add_row(*(str(report.get(c)) for c in cols))
     out.print(t)
+    if report.get("evidence_n"):
+        out.print(f"evidence: the first sentence shown is a gold evidence sentence for "
+                  f"{_fmt(report['evidence_hit_at_1'])} of {report['evidence_n']} correctly flagged positives "
+                  f"(one of the first three: {_fmt(report['evidence_hit_at_3'])})", highlight=False)
     c = report["confusion"]
     cm = Table(title="confusion (rows = truth)")
     cm.add_column("")
@@ -424,21 +437,21 @@ def compare(
     reports: dict[str, Any] = {}
     for m in models:
         scorer = _load(m)
-        _, scores = _score_labelled(scorer, records)
+        results, scores = _score_labelled(scorer, records)
         name = scorer.model_id if scorer.model_id not in systems else m  # two copies of one model id
         systems[name] = (scores, scorer.threshold)
-        reports[name] = run_eval(records, scores, scorer.threshold)
+        reports[name] = run_eval(records, scores, scorer.threshold, evidence=_evidence_spans(results))
     boot = paired_bootstrap(y, systems, n_boot=n_boot, seed=seed)
     show = out if out.is_terminal else Console(width=max(out.width, 120))  # pipes default to 80 columns
     t = Table(title=f"{len(records)} records from {', '.join(map(str, data))} · {n_boot} bootstrap rounds")
     t.add_column("model", no_wrap=True)
-    for col in ("thr", "P", "R", "F1", "F1 95% CI", "FP", "FN", "dense FP"):
+    for col in ("thr", "P", "R", "F1", "F1 95% CI", "FP", "FN", "dense FP", "evid@1"):
         t.add_column(col, no_wrap=True)
     for name, (_, thr) in systems.items():
         r, ci = reports[name], boot["f1"][name]
         t.add_row(name, f"{thr:.3f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.4f}",
                   f"{ci['low']:.3f}–{ci['high']:.3f}", str(r["confusion"]["fp"]), str(r["confusion"]["fn"]),
-                  f"{r['dense_negative_fp']}/{r['dense_negative_n']}")
+                  f"{r['dense_negative_fp']}/{r['dense_negative_n']}", _fmt(r["evidence_hit_at_1"]))
     show.print(t)
     d = Table(title="paired bootstrap of F1 differences")
     d.add_column("a − b", no_wrap=True)

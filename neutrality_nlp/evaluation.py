@@ -75,6 +75,7 @@ def evaluate(
     scores: Sequence[float],
     threshold: float,
     category_probs: Sequence[dict[str, float]] | None = None,
+    evidence: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> dict[str, Any]:
     """Full report for labelled corpus records (see ``data/CODEBOOK.md`` for their fields).
 
@@ -89,7 +90,11 @@ def evaluate(
         regulation texts;
       - ``dense_negative_fpr`` / ``dense_negative_fp``: the same on every negative dense with ASN and
         election vocabulary (:func:`neutrality_nlp.data.is_hard_negative`);
-      - ``per_genre_f1``: F1 per genre.
+      - ``per_genre_f1``: F1 per genre;
+      - with ``evidence`` (each record's predicted evidence sentences as ``(start, end)`` offsets into its
+        ``text``, best first): ``evidence_hit_at_1`` / ``evidence_hit_at_3``, the share of correctly flagged
+        positives whose first / any of the first three evidence sentences is a gold evidence sentence
+        (:func:`evidence_hits`), over ``evidence_n`` such records.
     """
     from neutrality_nlp.data import is_hard_negative
 
@@ -142,6 +147,8 @@ def evaluate(
         per_genre[genre] = binary_metrics(y[idx], s[idx], threshold)["f1"]
     report["per_genre_f1"] = per_genre
 
+    if evidence is not None:
+        report.update(evidence_hits(records, pred, evidence))
     if category_probs:
         hits = []
         for i, r in enumerate(records):
@@ -151,10 +158,46 @@ def evaluate(
     return report
 
 
+def gold_spans(record: dict[str, Any]) -> list[tuple[int, int]]:
+    """Character spans of a labelled record's ``evidence`` strings in its ``text`` (exact substrings)."""
+    text = record["text"]
+    spans = []
+    for ev in record.get("evidence") or []:
+        i = text.find(ev)
+        if i >= 0:
+            spans.append((i, i + len(ev)))
+    return spans
+
+
+def _same_sentence(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two spans mark the same sentence: they overlap by at least half of the shorter one (a predicted
+    sentence and a gold evidence string are cut by different hands, so exact equality is too strict)."""
+    overlap = min(a[1], b[1]) - max(a[0], b[0])
+    return overlap > 0 and overlap >= 0.5 * min(a[1] - a[0], b[1] - b[0])
+
+
+def evidence_hits(records: Sequence[dict[str, Any]], flagged: Sequence[bool],
+                  evidence: Sequence[Sequence[tuple[int, int]]]) -> dict[str, Any]:
+    """How often the evidence a monitor reads first is the act: over the correctly flagged positives that
+    have gold evidence, the share whose first (``evidence_hit_at_1``) or any of the first three
+    (``evidence_hit_at_3``) predicted evidence sentences is a gold evidence sentence."""
+    at1, at3 = [], []
+    for r, f, pred in zip(records, flagged, evidence, strict=True):
+        gold = gold_spans(r)
+        if not (f and int(r["flag"]) == 1 and gold):
+            continue
+        hit = [any(_same_sentence(p, g) for g in gold) for p in list(pred)[:3]]
+        at1.append(bool(hit[:1] and hit[0]))
+        at3.append(any(hit))
+    return {"evidence_hit_at_1": round(float(np.mean(at1)), 4) if at1 else None,
+            "evidence_hit_at_3": round(float(np.mean(at3)), 4) if at3 else None,
+            "evidence_n": len(at1)}
+
+
 #: Report fields kept in a model card's ``evaluations`` entries (the full report stays in ``--json-out``).
 CARD_FIELDS: tuple[str, ...] = ("n", "positives", "threshold", "precision", "recall", "f1", "pr_auc", "confusion",
                                 "hard_negative_fp", "hard_negative_fpr", "dense_negative_fp", "dense_negative_n",
-                                "per_negative_type", "per_category")
+                                "evidence_hit_at_1", "evidence_hit_at_3", "per_negative_type", "per_category")
 
 
 def record_in_card(model_dir: str | Path, report: dict[str, Any], data: Sequence[str | Path],

@@ -124,6 +124,8 @@ def test_evaluate_writes_json(tmp_path, mini_records):
     assert report["n"] == len(mini_records)
     assert {"precision", "recall", "f1", "pr_auc", "confusion", "per_category", "per_negative_type"} <= set(report)
     assert "per_boundary_negative" in report
+    # evidence offsets map back into the raw text: the shipped baseline points at the gold act
+    assert report["evidence_n"] > 0 and report["evidence_hit_at_3"] >= 0.8
     assert sum(v["fp"] for v in report["per_negative_type"].values()) <= report["confusion"]["fp"]
     for v in report["per_category"].values():
         assert v["fn"] == round(v["n"] * (1 - v["flag_recall"]))

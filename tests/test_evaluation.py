@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neutrality_nlp.evaluation import binary_metrics, choose_threshold, evaluate, paired_bootstrap
+from neutrality_nlp.evaluation import (
+    binary_metrics,
+    choose_threshold,
+    evaluate,
+    evidence_hits,
+    gold_spans,
+    paired_bootstrap,
+)
 
 
 def test_choose_threshold_maximises_f1_between_scores():
@@ -72,3 +79,25 @@ def test_paired_bootstrap_separates_a_better_system_and_is_seeded():
 def test_paired_bootstrap_rejects_mismatched_scores():
     with pytest.raises(ValueError, match="3 scores for 2 labels"):
         paired_bootstrap([0, 1], {"a": ([0.1, 0.2, 0.3], 0.5)})
+
+
+def test_evidence_hits_count_only_correctly_flagged_positives():
+    text = "Rapat dinas biasa. Camat itu membagikan kaus paslon kepada warga. Acara selesai sore."
+    act = "Camat itu membagikan kaus paslon kepada warga."
+    i = text.index(act)
+    pos = {"text": text, "flag": 1, "evidence": [act]}
+    assert gold_spans(pos) == [(i, i + len(act))]
+    first = (0, text.index(".") + 1)
+    records = [pos, pos, pos, {"text": text, "flag": 0, "evidence": []}]
+    flagged = [True, True, False, True]  # the third is a miss, the fourth a false positive: neither counts
+    evidence = [
+        [(i, i + len(act) - 1)],             # the act (a sentence cut one character shorter): a hit
+        [first, (i + 5, i + len(act) + 8)],  # the act only second (and overlapping the next sentence)
+        [(i, i + len(act))],
+        [(i, i + len(act))],
+    ]
+    r = evidence_hits(records, flagged, evidence)
+    assert r == {"evidence_hit_at_1": 0.5, "evidence_hit_at_3": 1.0, "evidence_n": 2}
+    assert evidence_hits([pos], [True], [[first]])["evidence_hit_at_3"] == 0.0
+    assert evidence_hits([pos], [True], [[]])["evidence_hit_at_1"] == 0.0  # flagged with no evidence: a miss
+    assert evidence_hits([pos], [False], [[]])["evidence_hit_at_1"] is None
