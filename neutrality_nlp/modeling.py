@@ -899,14 +899,15 @@ def render_card_markdown(card: dict[str, Any]) -> str:
     if card.get("evaluations"):
         lines += ["", "## Later evaluations", "",
                   "Measured after training, on the data files named (their sha256 says which version).", "",
-                  "| date | data | n | precision | recall | F1 | PR-AUC | FP on dense negatives | sha256 |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| date | data | n | precision | recall | F1 | PR-AUC | FP on dense negatives | evidence at 1 "
+                  "| sha256 |", "|---|---|---|---|---|---|---|---|---|---|"]
         for e in card["evaluations"]:
             m = e["metrics"]
             names = ", ".join(Path(f["path"]).name for f in e["data"])
             digests = ", ".join(f["sha256"][:12] for f in e["data"])
             lines.append(f"| {e['date'][:10]} | {names} | {m['n']} | {m['precision']} | {m['recall']} | {m['f1']} | "
-                         f"{m['pr_auc']} | {m.get('dense_negative_fp')} of {m.get('dense_negative_n')} | {digests} |")
+                         f"{m['pr_auc']} | {m.get('dense_negative_fp')} of {m.get('dense_negative_n')} | "
+                         f"{m.get('evidence_hit_at_1', '-')} | {digests} |")
     counts = card["training"]["counts"]
     lines += ["", "## Data", "", "| split | records | positives |", "|---|---|---|"]
     for split, c in counts.items():
