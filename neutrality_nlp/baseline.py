@@ -251,4 +251,5 @@ class BaselineModel(Scorer):
         card_file = file.parent / CARD_FILE
         if card_file.is_file():
             model.card = json.loads(card_file.read_text())
+        model.saved_path = file.parent
         return model

@@ -259,7 +259,7 @@ def train(
 ) -> None:
     """Train a model: the TF-IDF baseline, or a transformer from a YAML config."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from neutrality_nlp.training_args import TrainingConfig
+    from neutrality_nlp.training_args import TrainingConfig, read_yaml
 
     kind = kind or ("transformer" if config else "baseline")
     if kind == "baseline":
@@ -271,11 +271,12 @@ def train(
     elif kind == "transformer":
         from neutrality_nlp.trainer import train_transformer
 
-        cfg = TrainingConfig.from_yaml(config) if config else TrainingConfig()
-        _warn_predates(config, set_)
-        cfg = cfg.override(set_)
+        raw = read_yaml(config) if config else {}
+        given = {a.split("=", 1)[0].strip() for a in set_}
+        _warn_predates(config, raw, given)
+        cfg = TrainingConfig.from_dict(raw).override(set_)
         if model_version:
-            if any(a.split("=", 1)[0].strip() == "version" for a in set_) and cfg.version != model_version:
+            if "version" in given and cfg.version != model_version:
                 _fail(f"--model-version {model_version} and --set version={cfg.version} disagree; give one")
             cfg.version = model_version
         if output:
@@ -295,16 +296,11 @@ def train(
               f"PR-AUC {test.get('pr_auc')}", highlight=False)
 
 
-def _warn_predates(config: Path | None, assignments: list[str]) -> None:
-    """Warn when CONFIG was saved before some config keys existed and ``--set`` does not pin them."""
-    import yaml
-
+def _warn_predates(config: Path | None, data: dict[str, Any], given: set[str]) -> None:
+    """Warn when CONFIG (read as ``data``) was saved before some config keys existed and ``--set`` (the keys
+    ``given``) does not pin them."""
     from neutrality_nlp.training_args import TrainingConfig
 
-    if config is None:
-        return
-    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    given = {a.split("=", 1)[0].strip() for a in assignments}
     gaps = {k: v for k, v in TrainingConfig.predates(data).items() if k not in given}
     if gaps:
         flags = " ".join(f"--set {k}={json.dumps(v)}" for k, v in gaps.items())

@@ -657,7 +657,6 @@ class TransformerScorer(Scorer):
         #: ``window``: rank the top window's sentences by the window score only (no extra compute).
         self.evidence = evidence
         self.card: dict[str, Any] = {}
-        self.saved_path: Path | None = None
 
     # -- forward -------------------------------------------------------------------------------------
     @torch.inference_mode()

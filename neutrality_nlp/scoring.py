@@ -249,9 +249,7 @@ def _load_path(path: Path, **kwargs: Any) -> Scorer:
     if kind == "baseline":
         from neutrality_nlp.baseline import BaselineModel
 
-        scorer = BaselineModel.load(path)
-        scorer.saved_path = path
-        return scorer
+        return BaselineModel.load(path)
     if kind == "transformer":
         from neutrality_nlp.modeling import TransformerScorer
 

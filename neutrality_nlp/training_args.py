@@ -15,6 +15,14 @@ import yaml
 ADDED_KEYS: dict[str, Any] = {"buried_evidence": 0, "buried_actor_only": False}
 
 
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping of a YAML training config file (``yaml.safe_load``), as written."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a training config must be a mapping")
+    return data
+
+
 @dataclass
 class TrainingConfig:
     """Everything that defines a transformer training run.
@@ -84,10 +92,7 @@ class TrainingConfig:
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainingConfig:
         """Read a YAML config (unknown keys are an error)."""
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: a training config must be a mapping")
-        return cls.from_dict(data)
+        return cls.from_dict(read_yaml(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
