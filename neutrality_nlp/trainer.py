@@ -23,18 +23,24 @@ def load_training_data(
     test_file: str | Path | None = None,
     *,
     extra_corpora: bool = True,
+    extra_corpora_sizes: dict[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Train/dev/test records: the given files, else the project corpus splits.
 
-    With ``extra_corpora`` the licensed ``../shared`` corpora add flag = 0 records to *train* only.
+    With ``extra_corpora`` the licensed ``../shared`` corpora add flag = 0 records to *train* only, as many
+    per corpus as ``extra_corpora_sizes`` says (default: ``corpora.TRAINING_SOURCES``).
     """
     train = load_records(train_file) if train_file else load_split("train")
     dev = load_records(dev_file) if dev_file else load_split("dev")
     test = load_records(test_file) if test_file else (load_split("test") if not train_file else [])
     if extra_corpora:
-        from neutrality_nlp.corpora import extra_negatives
+        from neutrality_nlp.corpora import TRAINING_SOURCES, extra_negatives
 
-        extra = extra_negatives()
+        unknown = sorted(set(extra_corpora_sizes or {}) - set(TRAINING_SOURCES))
+        if unknown:
+            raise ValueError(f"extra_corpora_sizes: unknown corpus {', '.join(unknown)} "
+                             f"(known: {', '.join(TRAINING_SOURCES)})")
+        extra = extra_negatives(extra_corpora_sizes)
         logger.info("extra corpus negatives: %d", len(extra))
         train = train + extra
     return train, dev, test
@@ -110,7 +116,8 @@ def train_transformer(config: Any) -> tuple[Path, dict[str, Any]]:
     from neutrality_nlp.modeling import fit_transformer
 
     train, dev, test = load_training_data(config.train_file, config.dev_file, config.test_file,
-                                          extra_corpora=config.extra_corpora)
+                                          extra_corpora=config.extra_corpora,
+                                          extra_corpora_sizes=config.extra_corpora_sizes)
     if config.max_train_records:
         train = train[: config.max_train_records]
     scorer = fit_transformer(config, train, dev)

@@ -12,7 +12,7 @@ import yaml
 #: Keys added after models were first saved, each with the value that reproduces what a saved config without
 #: it trained (the behaviour of the code it was saved with): 0.1.0's config lacks both, 0.2.0's the second.
 #: Every key added to :class:`TrainingConfig` from now on goes here too, with its "before" value.
-ADDED_KEYS: dict[str, Any] = {"buried_evidence": 0, "buried_actor_only": False}
+ADDED_KEYS: dict[str, Any] = {"buried_evidence": 0, "buried_actor_only": False, "extra_corpora_sizes": None}
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -44,6 +44,9 @@ class TrainingConfig:
     test_file: str | None = None
     #: Add the licensed ``../shared`` corpora as extra flag = 0 training records.
     extra_corpora: bool = True
+    #: Records sampled from each licensed corpus, by name (``corpora.TRAINING_SOURCES``); a corpus left out
+    #: keeps its default count, ``None`` keeps them all.
+    extra_corpora_sizes: dict[str, int] | None = None
     #: Tokens per window (special tokens included) and overlap between consecutive windows.
     max_length: int = 256
     stride: int = 64
@@ -112,12 +115,13 @@ class TrainingConfig:
 
         A saved config lists every key of its day, so one that has all keys but some of :data:`ADDED_KEYS`
         was saved before those existed, and today's defaults for them would train a different model. A
-        hand-written config that leaves keys out means today's defaults.
+        hand-written config that leaves keys out means today's defaults. A key whose default still gives the
+        old behaviour (``extra_corpora_sizes``: ``None``) is not listed.
         """
-        older = {f.name for f in dataclasses.fields(cls)} - set(ADDED_KEYS)
-        if not older <= set(data):
+        fields = {f.name: f.default for f in dataclasses.fields(cls)}
+        if not set(fields) - set(ADDED_KEYS) <= set(data):
             return {}
-        return {key: value for key, value in ADDED_KEYS.items() if key not in data}
+        return {key: value for key, value in ADDED_KEYS.items() if key not in data and value != fields[key]}
 
     def override(self, assignments: list[str]) -> TrainingConfig:
         """A copy with ``key=value`` assignments applied (values parsed as YAML scalars)."""

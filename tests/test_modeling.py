@@ -107,6 +107,9 @@ def test_config_predates_added_keys():
     v010 = {k: v for k, v in v020.items() if k != "buried_evidence"}
     assert TrainingConfig.predates(v010) == {"buried_evidence": 0, "buried_actor_only": False}
     assert TrainingConfig.predates({"epochs": 2}) == {}  # hand-written: today's defaults are meant
+    # a key whose default is the old behaviour needs no warning (0.3.0's config lacks extra_corpora_sizes)
+    v030 = {k: v for k, v in saved.items() if k != "extra_corpora_sizes"}
+    assert TrainingConfig.predates(v030) == {}
     # A key added to TrainingConfig must also go into ADDED_KEYS, or old saved configs get today's default
     # silently: the keys of the first saved config (model 0.1.0's) plus ADDED_KEYS are all the keys.
     first = set("""
@@ -291,3 +294,22 @@ def test_training_precision_follows_hardware():
     assert training_precision("auto", cuda=False) == ("bf16" if _bf16_supported(cuda=False) else "fp32")
     with pytest.raises(ValueError, match="fp16 training needs a GPU"):
         training_precision("fp16", cuda=False)
+
+
+def test_extra_corpora_sizes_choose_how_many_negatives(tmp_path):
+    from neutrality_nlp.corpora import TRAINING_SOURCES, corpora_dir
+    from neutrality_nlp.trainer import load_training_data
+
+    train = tmp_path / "train.jsonl"
+    from tests.conftest import MINI
+
+    train.write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown corpus nope"):
+        load_training_data(train, train, extra_corpora_sizes={"nope": 3})
+    if not corpora_dir().is_dir():
+        pytest.skip("../shared/corpora not present")
+    sizes = {name: 0 for name in TRAINING_SOURCES} | {"pemilu2024_tweets": 7, "nusax": 2}
+    records, _, _ = load_training_data(train, train, extra_corpora_sizes=sizes)
+    extra = [r for r in records if r.get("source", "").startswith("corpus:")]
+    assert sorted(r["source"] for r in extra) == ["corpus:nusax"] * 2 + ["corpus:pemilu2024_tweets"] * 7
+    assert all(r["flag"] == 0 for r in extra)
