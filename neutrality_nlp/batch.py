@@ -112,8 +112,7 @@ def read_inputs(
     total = sum(sizes.values()) if "-" not in paths else 0
     done_before = 0
     for path in paths:
-        fmt = detect_format(path)
-        reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
+        reader = READERS[detect_format(path)]
         stem = "stdin" if path == "-" else Path(path).name
         for n, (row, error, consumed) in enumerate(reader(path), 1):
             rec = InputRecord(index=index, id=f"{stem}:{n}", text=None, error=error,
@@ -201,6 +200,11 @@ def _read_parquet(path: str) -> Iterator[_Row]:
         for row in batch.to_pylist():
             seen += 1
             yield row, None, size * seen // rows
+
+
+#: The row reader of each input format: ``reader(path)`` yields :data:`_Row` tuples.
+READERS: dict[str, Callable[[str], Iterator[_Row]]] = {"jsonl": _read_jsonl, "csv": _read_csv,
+                                                       "parquet": _read_parquet}
 
 
 # -- writers --------------------------------------------------------------------------------------------

@@ -194,6 +194,64 @@ def score(
         raise typer.Exit(EXIT_RECORD_ERRORS)
 
 
+@app.command()
+def review(
+    inputs: list[str] = typer.Argument(..., help="Output files of `neutrality-nlp score` (.jsonl, .csv, .parquet), "
+                                                 "directories or globs."),
+    html_out: Path | None = typer.Option(None, "--html", help="Write an HTML review page (flags best first, "
+                                                               "evidence marked in the kept text)."),
+    sheet: Path | None = typer.Option(None, "--sheet", help="Write a review sheet (CSV with empty verdict and "
+                                                            "note columns)."),
+    category: str | None = typer.Option(None, help="Only flags whose top category is this code."),
+    min_score: float | None = typer.Option(None, help="Only flags scoring at least this."),
+    limit: int | None = typer.Option(None, min=0, help="Only the best N flags in --html/--sheet (default all)."),
+    show: int = typer.Option(15, min=0, help="Flags listed on the terminal."),
+    text_field: str = typer.Option("text", help="Kept field holding the text (`score --keep-fields text`)."),
+    lang: str = typer.Option("id", help="Category names in id or en."),
+) -> None:
+    """Review a scored batch: counts per category and model, the flags best first with their first evidence
+    sentence, and optionally an HTML page and a review sheet for the people who check each flag."""
+    from rich.table import Table
+
+    from neutrality_nlp.review import ScoredFileError, category_name, collect, read_scored, render_html, write_sheet
+
+    if lang not in MESSAGES:
+        _fail("--lang must be id or en")
+    show_on = out if out.is_terminal else Console(width=max(out.width, 120))  # pipes default to 80 columns
+    try:
+        summary, flags = collect(read_scored(inputs), category=category, min_score=min_score, limit=limit)
+    except (FileNotFoundError, ScoredFileError, ValueError) as exc:
+        _fail(str(exc))
+    out.print(f"{summary.records:,} records · {summary.flagged:,} flagged · {summary.errors:,} errors · "
+              f"models: {', '.join(f'{m} {n:,}' for m, n in summary.models.most_common())}", highlight=False)
+    if summary.categories:
+        t = Table(title="flags per category")
+        t.add_column("category")
+        t.add_column("flags", justify="right")
+        for code, n in summary.categories.most_common():
+            t.add_row(f"{code} ({category_name(code, lang)})" if code else "- (no category head)", f"{n:,}")
+        show_on.print(t)
+    for message, n in summary.error_kinds.most_common(5):
+        err.print(f"[yellow]{n:,} × {message}[/]", highlight=False, markup=True)
+    if flags and show:
+        t = Table(title=f"{min(show, len(flags))} of {summary.selected:,} selected flags, best first")
+        for col in ("#", "id", "score", "category", "first evidence"):
+            t.add_column(col, overflow="fold")
+        for rank, r in enumerate(flags[:show], 1):
+            first = r.evidence[0].text if r.evidence else ""
+            t.add_row(str(rank), str(r.id), f"{r.score:.3f}", r.category or "-",
+                      first[:160] + ("…" if len(first) > 160 else ""))
+        show_on.print(t)
+    extra = sorted({k for r in flags for k in r.extra if k != text_field})
+    if html_out:
+        html_out.write_text(render_html(summary, flags, title=f"neutrality-nlp review: {', '.join(inputs)}",
+                                        text_field=text_field, lang=lang), encoding="utf-8")
+        err.print(f"HTML review of {len(flags):,} flags written to {html_out}", highlight=False)
+    if sheet:
+        write_sheet(flags, sheet, extra_fields=extra, lang=lang)
+        err.print(f"review sheet of {len(flags):,} flags written to {sheet}", highlight=False)
+
+
 def _progress_reporter() -> tuple[Any, Any]:
     """A rich progress bar (records, rate, ETA from the share of input bytes read) on a terminal, plain
     periodic log lines otherwise. Returns ``(update, finish)``."""
