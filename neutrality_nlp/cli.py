@@ -252,6 +252,38 @@ def review(
         err.print(f"review sheet of {len(flags):,} flags written to {sheet}", highlight=False)
 
 
+@app.command()
+def verdicts(
+    sheets: list[Path] = typer.Argument(..., help="Review sheets written by `review --sheet`, verdicts filled in."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Also write the report as JSON."),
+) -> None:
+    """What the reviewers found: precision of the reviewed flags (confirmed / reviewed), overall and per
+    category, model and score band. Verdicts: ya/benar/yes/1 or tidak/bukan/no/0; empty = not reviewed."""
+    from rich.table import Table
+
+    from neutrality_nlp.review import ScoredFileError, verdict_report
+
+    try:
+        report = verdict_report(sheets)
+    except (OSError, ScoredFileError, ValueError) as exc:
+        _fail(str(exc))
+    out.print(f"{report['rows']:,} flags · {report['reviewed']:,} reviewed · {report['confirmed']:,} confirmed · "
+              f"{report['dismissed']:,} dismissed · {report['pending']:,} not reviewed yet · precision "
+              f"{_fmt(report['precision'])}", highlight=False)
+    for name, title in (("per_band", "score band"), ("per_category", "category"), ("per_model", "model")):
+        if len(report[name]) < 2:
+            continue
+        t = Table(title=f"precision per {title}")
+        for col in (title, "reviewed", "confirmed", "precision"):
+            t.add_column(col)
+        for key, e in report[name].items():
+            t.add_row(key, str(e["reviewed"]), str(e["confirmed"]), _fmt(e["precision"]))
+        out.print(t)
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        err.print(f"report written to {json_out}")
+
+
 def _progress_reporter() -> tuple[Any, Any]:
     """A rich progress bar (records, rate, ETA from the share of input bytes read) on a terminal, plain
     periodic log lines otherwise. Returns ``(update, finish)``."""

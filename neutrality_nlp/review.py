@@ -259,3 +259,61 @@ def _marked(text: str, evidence: Sequence[Evidence]) -> str:
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+# -- reviewers' verdicts ---------------------------------------------------------------------------------
+
+#: Accepted ``verdict`` cells (case-insensitive), Indonesian and English; an empty cell is not reviewed yet.
+CONFIRMED = frozenset({"ya", "y", "benar", "pelanggaran", "yes", "confirmed", "true", "1"})
+DISMISSED = frozenset({"tidak", "t", "bukan", "salah", "no", "n", "dismissed", "false", "0"})
+#: Score bands of the verdict report: the precision a reviewer can expect above each lower bound.
+SCORE_BANDS: tuple[float, ...] = (0.99, 0.95, 0.0)
+
+
+def verdict_report(sheets: Sequence[str | Path]) -> dict[str, Any]:
+    """What reviewers found, from filled-in review sheets (:func:`write_sheet`).
+
+    Returns ``{"rows", "reviewed", "confirmed", "dismissed", "pending", "precision", "per_category",
+    "per_model", "per_band"}``: precision is confirmed / reviewed, overall and per top category, model and
+    score band (``">=0.99"``, …). An unrecognised verdict is an error naming its sheet and row, so a typo
+    never counts as either.
+    """
+    groups: dict[str, Counter] = {}
+
+    def add(key: str, verdict: str) -> None:
+        groups.setdefault(key, Counter())[verdict] += 1
+
+    for sheet in sheets:
+        with Path(sheet).open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or "verdict" not in reader.fieldnames:
+                raise ScoredFileError(f"{sheet}: not a review sheet (no verdict column)")
+            for n, row in enumerate(reader, 2):
+                cell = (row.get("verdict") or "").strip().lower()
+                if not cell:
+                    verdict = "pending"
+                elif cell in CONFIRMED:
+                    verdict = "confirmed"
+                elif cell in DISMISSED:
+                    verdict = "dismissed"
+                else:
+                    raise ScoredFileError(f"{sheet}: row {n}: verdict {row['verdict']!r} is neither yes "
+                                          f"({', '.join(sorted(CONFIRMED))}) nor no ({', '.join(sorted(DISMISSED))})")
+                add("all", verdict)
+                if verdict == "pending":
+                    continue
+                add(f"category:{row.get('category') or '-'}", verdict)
+                add(f"model:{row.get('model') or '-'}", verdict)
+                score = float(row["score"]) if row.get("score") else 0.0
+                add(f"band:>={next(b for b in SCORE_BANDS if score >= b)}", verdict)
+
+    def entry(c: Counter) -> dict[str, Any]:
+        reviewed = c["confirmed"] + c["dismissed"]
+        return {"reviewed": reviewed, "confirmed": c["confirmed"], "dismissed": c["dismissed"],
+                "precision": round(c["confirmed"] / reviewed, 4) if reviewed else None}
+
+    total = groups.get("all", Counter())
+    report = {"rows": sum(total.values()), **entry(total), "pending": total["pending"]}
+    for prefix, name in (("category:", "per_category"), ("model:", "per_model"), ("band:", "per_band")):
+        report[name] = {k[len(prefix):]: entry(c) for k, c in sorted(groups.items()) if k.startswith(prefix)}
+    return report

@@ -119,3 +119,38 @@ def test_review_command(scored, tmp_path):
     bad = CliRunner().invoke(app, ["review", str(tmp_path / "in.jsonl")])
     assert bad.exit_code == 2 and "not a neutrality-nlp score output" in bad.output
     assert CliRunner().invoke(app, ["review", str(scored["jsonl"]), "--category", "nope"]).exit_code == 2
+
+
+def _fill(sheet, verdicts):
+    rows = list(csv.DictReader(sheet.read_text(encoding="utf-8-sig").splitlines()))
+    for row, v in zip(rows, verdicts, strict=True):
+        row["verdict"] = v
+    with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_verdicts_give_the_precision_of_reviewed_flags(tmp_path):
+    from neutrality_nlp.review import verdict_report
+
+    records = [_rec(0, 0.995), _rec(1, 0.97, "media_sosial"), _rec(2, 0.96), _rec(3, 0.6), _rec(4, 0.55)]
+    sheet = write_sheet(collect(records)[1], tmp_path / "s.csv")
+    _fill(sheet, ["Ya", "tidak", "benar", "", "0"])
+    rep = verdict_report([sheet])
+    assert (rep["rows"], rep["reviewed"], rep["confirmed"], rep["dismissed"], rep["pending"]) == (5, 4, 2, 2, 1)
+    assert rep["precision"] == 0.5
+    assert rep["per_band"] == {
+        ">=0.0": {"reviewed": 1, "confirmed": 0, "dismissed": 1, "precision": 0.0},
+        ">=0.95": {"reviewed": 2, "confirmed": 1, "dismissed": 1, "precision": 0.5},
+        ">=0.99": {"reviewed": 1, "confirmed": 1, "dismissed": 0, "precision": 1.0},
+    }
+    assert rep["per_category"]["media_sosial"]["precision"] == 0.0
+    assert rep["per_category"]["hadir_deklarasi"] == {"reviewed": 3, "confirmed": 2, "dismissed": 1,
+                                                      "precision": 0.6667}
+    res = CliRunner().invoke(app, ["verdicts", str(sheet)])
+    assert res.exit_code == 0 and "5 flags · 4 reviewed · 2 confirmed" in res.output
+    _fill(sheet, ["ya", "mungkin", "", "", ""])  # a typo must not count as either verdict
+    with pytest.raises(ScoredFileError, match="row 3: verdict 'mungkin'"):
+        verdict_report([sheet])
+    assert CliRunner().invoke(app, ["verdicts", str(sheet)]).exit_code == 2
