@@ -122,8 +122,12 @@ def extra_negatives(per_source: dict[str, int] | None = None, seed: int = 0,
     """Sampled flag = 0 records from the training-licensed corpora (empty when they are absent).
 
     Texts that mention a civil servant (``ASN_TERMS``) are left out: a weak ``flag = 0`` label is only
-    safe where no civil servant appears.
+    safe where no civil servant appears. ``per_source`` overrides the default count of any corpus in
+    :data:`TRAINING_SOURCES`; another name is an error (a typo would otherwise keep the default silently).
     """
+    unknown = sorted(set(per_source or {}) - set(TRAINING_SOURCES))
+    if unknown:
+        raise ValueError(f"unknown corpus {', '.join(unknown)} (known: {', '.join(TRAINING_SOURCES)})")
     root = root or corpora_dir()
     if not root.is_dir():
         return []

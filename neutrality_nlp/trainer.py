@@ -34,12 +34,8 @@ def load_training_data(
     dev = load_records(dev_file) if dev_file else load_split("dev")
     test = load_records(test_file) if test_file else (load_split("test") if not train_file else [])
     if extra_corpora:
-        from neutrality_nlp.corpora import TRAINING_SOURCES, extra_negatives
+        from neutrality_nlp.corpora import extra_negatives
 
-        unknown = sorted(set(extra_corpora_sizes or {}) - set(TRAINING_SOURCES))
-        if unknown:
-            raise ValueError(f"extra_corpora_sizes: unknown corpus {', '.join(unknown)} "
-                             f"(known: {', '.join(TRAINING_SOURCES)})")
         extra = extra_negatives(extra_corpora_sizes)
         logger.info("extra corpus negatives: %d", len(extra))
         train = train + extra
