@@ -217,7 +217,7 @@ def review(
 
     if lang not in MESSAGES:
         _fail("--lang must be id or en")
-    show_on = out if out.is_terminal else Console(width=max(out.width, 120))  # pipes default to 80 columns
+    show_on = _wide_out()
     try:
         summary, flags = collect(read_scored(inputs), category=category, min_score=min_score, limit=limit)
     except (FileNotFoundError, ScoredFileError, ValueError) as exc:
@@ -423,6 +423,11 @@ def _evidence_spans(results: list[Any]) -> list[list[tuple[int, int]]]:
     return [[(e.start, e.end) for e in r.evidence] for r in results]
 
 
+def _wide_out() -> Console:
+    """Standard output for wide tables: piped output would otherwise be cut to 80 columns."""
+    return out if out.is_terminal else Console(width=max(out.width, 120))
+
+
 def _fmt(share: float | None) -> str:
     return "-" if share is None else f"{share:.1%}"
 
@@ -528,7 +533,7 @@ def compare(
         systems[name] = (scores, scorer.threshold)
         reports[name] = run_eval(records, scores, scorer.threshold, evidence=_evidence_spans(results))
     boot = paired_bootstrap(y, systems, n_boot=n_boot, seed=seed)
-    show = out if out.is_terminal else Console(width=max(out.width, 120))  # pipes default to 80 columns
+    show = _wide_out()
     t = Table(title=f"{len(records)} records from {', '.join(map(str, data))} · {n_boot} bootstrap rounds")
     t.add_column("model", no_wrap=True)
     for col in ("thr", "P", "R", "F1", "F1 95% CI", "FP", "FN", "dense FP", "evid@1"):

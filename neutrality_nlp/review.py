@@ -24,7 +24,7 @@ from typing import Any
 
 from neutrality_nlp.batch import READERS, detect_format, expand_inputs
 from neutrality_nlp.labels import CATEGORIES, CATEGORY_NAMES
-from neutrality_nlp.records import RECORD_FIELDS, Evidence, ScoreRecord
+from neutrality_nlp.records import Evidence, ScoreRecord
 
 #: Evidence sentences per record in the review sheet.
 SHEET_EVIDENCE = 3
@@ -53,19 +53,17 @@ def _to_record(row: dict[str, Any], where: str) -> ScoreRecord:
     missing = [k for k in ("flagged", "score") if k not in row]
     if missing:
         raise ScoredFileError(f"{where}: not a neutrality-nlp score output (no {', '.join(missing)} field)")
-    data = {k: (None if row.get(k) == "" else row.get(k)) for k in RECORD_FIELDS if k in row}
+    # CSV cannot tell an empty cell from a missing value: empty is ``None`` in every format
+    data = {k: (None if v == "" else v) for k, v in row.items()}
     try:
-        data["flagged"] = _as_bool(data.get("flagged"))
-        data["score"] = None if data.get("score") is None else float(data["score"])
-        data["threshold"] = float(data["threshold"]) if data.get("threshold") is not None else 0.0
+        data["flagged"] = _as_bool(data["flagged"])
+        data["score"] = None if data["score"] is None else float(data["score"])
+        data["threshold"] = float(data.get("threshold") or 0.0)
         data["categories"] = _as_json(data.get("categories"), {})
         data["evidence"] = _as_json(data.get("evidence"), [])
-        record = ScoreRecord.from_dict(data)
+        return ScoreRecord.from_dict(data)
     except (TypeError, ValueError, KeyError) as exc:
         raise ScoredFileError(f"{where}: unreadable field ({exc})") from exc
-    # CSV cannot tell an empty kept field from a missing one: empty is ``None`` in every format
-    record.extra = {k: (None if v == "" else v) for k, v in row.items() if k not in RECORD_FIELDS}
-    return record
 
 
 def _as_bool(value: Any) -> bool:
@@ -73,7 +71,7 @@ def _as_bool(value: Any) -> bool:
         return value
     if str(value).strip().lower() in ("true", "1"):
         return True
-    if str(value).strip().lower() in ("false", "0", "none"):
+    if str(value).strip().lower() in ("false", "0"):
         return False
     raise ValueError(f"flagged is {value!r}, not true/false")
 
@@ -278,42 +276,43 @@ def verdict_report(sheets: Sequence[str | Path]) -> dict[str, Any]:
     score band (``">=0.99"``, …). An unrecognised verdict is an error naming its sheet and row, so a typo
     never counts as either.
     """
-    groups: dict[str, Counter] = {}
-
-    def add(key: str, verdict: str) -> None:
-        groups.setdefault(key, Counter())[verdict] += 1
-
+    total: Counter = Counter()
+    groups: dict[str, dict[str, Counter]] = {"per_category": {}, "per_model": {}, "per_band": {}}
     for sheet in sheets:
         with Path(sheet).open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             if not reader.fieldnames or "verdict" not in reader.fieldnames:
                 raise ScoredFileError(f"{sheet}: not a review sheet (no verdict column)")
             for n, row in enumerate(reader, 2):
-                cell = (row.get("verdict") or "").strip().lower()
-                if not cell:
-                    verdict = "pending"
-                elif cell in CONFIRMED:
-                    verdict = "confirmed"
-                elif cell in DISMISSED:
-                    verdict = "dismissed"
-                else:
-                    raise ScoredFileError(f"{sheet}: row {n}: verdict {row['verdict']!r} is neither yes "
-                                          f"({', '.join(sorted(CONFIRMED))}) nor no ({', '.join(sorted(DISMISSED))})")
-                add("all", verdict)
+                verdict = _verdict(row.get("verdict"), f"{sheet}: row {n}")
+                total[verdict] += 1
                 if verdict == "pending":
                     continue
-                add(f"category:{row.get('category') or '-'}", verdict)
-                add(f"model:{row.get('model') or '-'}", verdict)
                 score = float(row["score"]) if row.get("score") else 0.0
-                add(f"band:>={next(b for b in SCORE_BANDS if score >= b)}", verdict)
+                keys = {"per_category": row.get("category") or "-", "per_model": row.get("model") or "-",
+                        "per_band": f">={next(b for b in SCORE_BANDS if score >= b)}"}
+                for name, key in keys.items():
+                    groups[name].setdefault(key, Counter())[verdict] += 1
 
     def entry(c: Counter) -> dict[str, Any]:
         reviewed = c["confirmed"] + c["dismissed"]
         return {"reviewed": reviewed, "confirmed": c["confirmed"], "dismissed": c["dismissed"],
                 "precision": round(c["confirmed"] / reviewed, 4) if reviewed else None}
 
-    total = groups.get("all", Counter())
     report = {"rows": sum(total.values()), **entry(total), "pending": total["pending"]}
-    for prefix, name in (("category:", "per_category"), ("model:", "per_model"), ("band:", "per_band")):
-        report[name] = {k[len(prefix):]: entry(c) for k, c in sorted(groups.items()) if k.startswith(prefix)}
+    for name, per in groups.items():
+        report[name] = {key: entry(c) for key, c in sorted(per.items())}
     return report
+
+
+def _verdict(cell: str | None, where: str) -> str:
+    """``confirmed``, ``dismissed`` or ``pending`` (empty) for a sheet's verdict cell."""
+    value = (cell or "").strip().lower()
+    if not value:
+        return "pending"
+    if value in CONFIRMED:
+        return "confirmed"
+    if value in DISMISSED:
+        return "dismissed"
+    raise ScoredFileError(f"{where}: verdict {cell!r} is neither yes ({', '.join(sorted(CONFIRMED))}) "
+                          f"nor no ({', '.join(sorted(DISMISSED))})")
