@@ -399,7 +399,7 @@ def _warn_predates(config: Path | None, data: dict[str, Any], given: set[str]) -
 
 
 def _load_labelled(data: list[Path], text_field: str, label_field: str) -> tuple[list[Path], list[dict[str, Any]]]:
-    """Labelled records from files or split names (``train``/``dev``/``test``); exits on bad data."""
+    """Labelled records from files or split names (``train``/``dev``/``test``/``heldout``); exits on bad data."""
     from neutrality_nlp.data import SPLITS, DataError, load_records, split_path
 
     paths = [split_path(str(p)) if str(p) in SPLITS else p for p in data]
@@ -434,7 +434,7 @@ def _fmt(share: float | None) -> str:
 
 @app.command()
 def evaluate(
-    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test."),
+    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test/heldout."),
     model: str = typer.Option("default", "--model", "-m", help="Model name or path."),
     json_out: Path | None = typer.Option(None, "--json-out", help="Also write the report as JSON."),
     text_field: str = typer.Option("text", help="Field holding the text."),
@@ -504,7 +504,7 @@ def evaluate(
 
 @app.command()
 def compare(
-    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test."),
+    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test/heldout."),
     models: list[str] = typer.Option(["default", "baseline"], "--model", "-m",
                                      help="Model name or path; repeat for each model to compare."),
     n_boot: int = typer.Option(2000, "--bootstrap", min=100, help="Bootstrap rounds."),
@@ -592,14 +592,14 @@ def info() -> None:
 
 @data_app.command("validate")
 def data_validate(
-    paths: list[Path] = typer.Argument(None, help="JSONL files (default: data/raw/*.jsonl)."),
+    paths: list[Path] = typer.Argument(None, help="JSONL files (default: data/raw/*.jsonl and data/heldout/*.jsonl)."),
     corpus_checks: bool = typer.Option(True, help="Also check the corpus composition targets."),
 ) -> None:
     """Check every record against the schema (and the corpus composition targets)."""
     from neutrality_nlp.data import corpus_checks as run_checks
-    from neutrality_nlp.data import raw_files, validate_files
+    from neutrality_nlp.data import heldout_files, raw_files, validate_files
 
-    files = paths or raw_files()
+    files = paths or [*raw_files(), *heldout_files()]
     if not files:
         _fail("no data files found")
     errors = validate_files(files)

@@ -2,7 +2,9 @@
 
 A *record* is a plain dict with the fields of ``data/SCHEMA.md``. The project's corpus lives in
 ``data/raw/*.jsonl`` (written records) and ``data/splits/{train,dev,test}.jsonl`` (built by
-``neutrality-nlp data build``: validated, near-duplicates grouped, augmented, split).
+``neutrality-nlp data build``: validated, near-duplicates grouped, augmented, split). Records in
+``data/heldout/*.jsonl`` were written later, for evaluation only: they always land in
+``data/splits/heldout.jsonl``, and a build fails if one is a near-duplicate of a corpus record.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from typing import Any
 
 from neutrality_nlp.labels import ACTORS, BOUNDARIES, CATEGORIES, ELECTIONS, GENRES, NEGATIVE_TYPES
 
-SPLITS: tuple[str, ...] = ("train", "dev", "test")
-#: Fraction of groups per split.
+#: The held-out split: records written after the models were chosen, never used to train, tune or choose.
+HELDOUT = "heldout"
+#: Splits assigned by hashing the near-duplicate group (``data/raw``).
+HASHED_SPLITS: tuple[str, ...] = ("train", "dev", "test")
+SPLITS: tuple[str, ...] = (*HASHED_SPLITS, HELDOUT)
+#: Fraction of groups per hashed split.
 SPLIT_FRACTIONS: dict[str, float] = {"train": 0.70, "dev": 0.15, "test": 0.15}
 
 
@@ -207,6 +213,11 @@ def raw_files(root: Path | None = None) -> list[Path]:
     return sorted(((root or data_dir()) / "raw").glob("*.jsonl"))
 
 
+def heldout_files(root: Path | None = None) -> list[Path]:
+    """The held-out record files (``data/heldout/*.jsonl``), evaluation only."""
+    return sorted(((root or data_dir()) / HELDOUT).glob("*.jsonl"))
+
+
 def split_path(split: str, root: Path | None = None) -> Path:
     """Path of a built split file."""
     return (root or data_dir()) / "splits" / f"{split}.jsonl"
@@ -323,11 +334,11 @@ def split_of(group: str, seed: str = "neutrality-v1") -> str:
     """Stable split for a group id (hash-based, independent of record order)."""
     h = int(hashlib.sha256(f"{seed}:{group}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     acc = 0.0
-    for split in SPLITS:
+    for split in HASHED_SPLITS:
         acc += SPLIT_FRACTIONS[split]
         if h < acc:
             return split
-    return SPLITS[-1]
+    return HASHED_SPLITS[-1]
 
 
 def corpus_stats(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -427,29 +438,49 @@ def augment(rec: dict[str, Any], rng: Any) -> dict[str, Any] | None:
     return out
 
 
+def _load_written(files: Sequence[Path]) -> list[dict[str, Any]]:
+    records = [r for f in files for r in load_records(f, strict=True)]
+    for r in records:
+        r.setdefault("source", "written")
+    return sorted(records, key=lambda r: r["id"])
+
+
+def heldout_leaks(heldout: Sequence[dict[str, Any]], corpus: Sequence[dict[str, Any]],
+                  threshold: float = NEAR_DUPLICATE) -> list[str]:
+    """Held-out records that are near-duplicates of a corpus record (char 4-gram cosine ≥ ``threshold``)."""
+    if not heldout or not corpus:
+        return []
+    sims = cross_similarity([r["text"] for r in heldout], [r["text"] for r in corpus])
+    return [f"{r['id']} (cosine {s:.2f})" for r, s in zip(heldout, sims, strict=True) if s >= threshold]
+
+
 def build_corpus(root: Path | None = None, *, augment_share: float = 0.3, seed: int = 13) -> dict[str, Any]:
-    """Build ``data/splits/*.jsonl`` and ``data/README.md`` from ``data/raw/*.jsonl``.
+    """Build ``data/splits/*.jsonl`` and ``data/README.md`` from ``data/raw`` and ``data/heldout``.
 
     Steps: validate; group near-duplicates (char 4-gram cosine ≥ :data:`NEAR_DUPLICATE`) so they land in
     one split; assign splits by hashing the group; augment a share of *train* records (variants keep the
-    original's group); write splits and the generated dataset card. Deterministic.
+    original's group); put every ``data/heldout`` record in the held-out split (grouped among themselves,
+    never augmented, and refused if one is a near-duplicate of a corpus record, so the corpus splits do not
+    depend on the held-out set); write splits and the generated dataset card. Deterministic.
     """
     import random
 
     root = root or data_dir()
-    files = raw_files(root)
-    errors = validate_files(files)
+    files, held_files = raw_files(root), heldout_files(root)
+    errors = validate_files([*files, *held_files])
     if errors:
         raise DataError(f"{len(errors)} invalid records, first: {errors[0]}")
-    records: list[dict[str, Any]] = []
-    for f in files:
-        for r in load_records(f, strict=True):
-            r.setdefault("source", "written")
-            records.append(r)
-    records.sort(key=lambda r: r["id"])
+    records, heldout = _load_written(files), _load_written(held_files)
+    leaks = heldout_leaks(heldout, records)
+    if leaks:
+        raise DataError(f"{len(leaks)} held-out record(s) are near-duplicates of corpus records; rewrite or "
+                        f"remove them: {', '.join(leaks)}")
     assign_groups(records, NEAR_DUPLICATE)
     for r in records:
         r["split"] = split_of(r["group"])
+    assign_groups(heldout, NEAR_DUPLICATE)
+    for r in heldout:
+        r["split"] = HELDOUT
     rng = random.Random(seed)
     augmented = []
     for r in records:
@@ -457,11 +488,11 @@ def build_corpus(root: Path | None = None, *, augment_share: float = 0.3, seed: 
             a = augment(r, rng)
             if a is not None:
                 augmented.append(a)
-    everything = records + augmented
+    everything = records + augmented + heldout
     for split in SPLITS:
         write_jsonl([r for r in everything if r["split"] == split], split_path(split, root))
     stats = corpus_stats(everything)
-    stats["written"] = corpus_stats(records)
+    stats["written"] = corpus_stats(records + heldout)
     write_dataset_card(everything, root / "README.md")
     return stats
 
@@ -470,7 +501,7 @@ def corpus_checks(root: Path | None = None) -> list[str]:
     """Composition and consistency problems of the built corpus (empty when all targets are met)."""
     root = root or data_dir()
     problems: list[str] = []
-    raw = [r for f in raw_files(root) for r in load_records(f, strict=True)]
+    raw = [r for f in [*raw_files(root), *heldout_files(root)] for r in load_records(f, strict=True)]
     if not all(split_path(s, root).is_file() for s in SPLITS):
         return ["splits are missing: run `neutrality-nlp data build`"]
     splits = {s: load_split(s, root) for s in SPLITS}
@@ -478,8 +509,8 @@ def corpus_checks(root: Path | None = None) -> list[str]:
     written = [r for r in built if not r.get("augmented_from")]
     raw_ids, built_ids = Counter(r["id"] for r in raw), Counter(r["id"] for r in written)
     if raw_ids != built_ids:
-        problems.append("splits are out of date with data/raw: run `neutrality-nlp data build`")
-    stats = corpus_stats(written)
+        problems.append("splits are out of date with data/raw and data/heldout: run `neutrality-nlp data build`")
+    stats = corpus_stats([r for r in written if r.get("split") != HELDOUT])
     if stats["records"] < MIN_WRITTEN_RECORDS:
         problems.append(f"corpus has {stats['records']} written records; target ≥ {MIN_WRITTEN_RECORDS}")
     if stats["positive_share"] < MIN_POSITIVE_SHARE:
@@ -514,7 +545,7 @@ def write_dataset_card(records: Sequence[dict[str, Any]], path: Path) -> None:
     negs = sum(r["flag"] == 0 for r in written)
     text = f"""# Dataset card: neutrality_nlp ASN-partisanship corpus
 
-*Generated by `neutrality-nlp data build` from `data/raw/*.jsonl`; do not edit by hand.*
+*Generated by `neutrality-nlp data build` from `data/raw/*.jsonl` and `data/heldout/*.jsonl`; do not edit by hand.*
 
 Project-written Indonesian texts (news reports, opinion pieces, social posts) labelled with the codebook in
 [`CODEBOOK.md`](CODEBOOK.md). All people are fictional; no text is copied from a real article. Schema:
@@ -527,8 +558,13 @@ Project-written Indonesian texts (news reports, opinion pieces, social posts) la
 - hard negatives (flag = 0, ≥ 2 ASN terms and ≥ 2 election terms): **{hard}**
   ({hard / max(negs, 1):.1%} of negatives)
 - texts of 600+ words: **{w['long_600_words']}**
-- splits (by near-duplicate group, char 4-gram cosine ≥ {NEAR_DUPLICATE}): """ + ", ".join(
-        f"{s} {len(by_split[s])}" for s in SPLITS) + """
+- splits (train/dev/test by near-duplicate group, char 4-gram cosine ≥ {NEAR_DUPLICATE}): """ + ", ".join(
+        f"{s} {len(by_split[s])}" for s in SPLITS) + ("" if not by_split[HELDOUT] else f"""
+
+The **heldout** split is `data/heldout/*.jsonl`: records written on 2026-12-02, after every shipped model was
+trained and chosen, by writers who did not see the corpus files. It is for evaluation only (never train,
+threshold or model choice) and holds no near-duplicate (cosine ≥ {NEAR_DUPLICATE}) of a train/dev/test record:
+the build refuses one.""") + """
 
 Extra training negatives from the licensed public corpora in `../shared/corpora` are *not* part of these files:
 they are sampled at training time by `neutrality_nlp.corpora.extra_negatives` (source `corpus:<name>`).

@@ -60,6 +60,38 @@ def test_near_duplicates_grouped():
     assert recs[0]["group"] == recs[1]["group"] != recs[2]["group"]
 
 
+def _write(path, records):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def test_heldout_records_stay_out_of_the_hashed_splits(mini_records, tmp_path):
+    corpus = [dict(r, id=f"w1-{i:04d}") for i, r in enumerate(mini_records)]
+    _write(tmp_path / "raw" / "w1.jsonl", corpus)
+    fresh = dict(mini_records[-1], id="h1-0001", text="Jadwal kapal cepat Ternate–Tidore berubah mulai Senin karena ombak tinggi di selat.")
+    _write(tmp_path / "heldout" / "h1.jsonl", [fresh])
+    d.build_corpus(tmp_path, augment_share=0.0)
+    before = {s: d.split_path(s, tmp_path).read_text() for s in d.HASHED_SPLITS}
+    held = d.load_split("heldout", tmp_path)
+    assert [r["id"] for r in held] == ["h1-0001"] and held[0]["split"] == "heldout"
+    assert all(r["split"] in d.HASHED_SPLITS for s in d.HASHED_SPLITS for r in d.load_split(s, tmp_path))
+    assert "The **heldout** split" in (tmp_path / "README.md").read_text()
+    # the hashed splits do not depend on the held-out set
+    (tmp_path / "heldout" / "h1.jsonl").unlink()
+    d.build_corpus(tmp_path, augment_share=0.0)
+    assert {s: d.split_path(s, tmp_path).read_text() for s in d.HASHED_SPLITS} == before
+    assert d.load_split("heldout", tmp_path) == []
+
+
+def test_heldout_near_duplicate_of_corpus_is_refused(mini_records, tmp_path):
+    corpus = [dict(r, id=f"w1-{i:04d}") for i, r in enumerate(mini_records)]
+    _write(tmp_path / "raw" / "w1.jsonl", corpus)
+    _write(tmp_path / "heldout" / "h1.jsonl", [dict(corpus[0], id="h1-0001")])
+    with pytest.raises(d.DataError, match=r"1 held-out record\(s\) are near-duplicates.*h1-0001 \(cosine 1.00\)"):
+        d.build_corpus(tmp_path)
+    assert not d.split_path("heldout", tmp_path).exists()
+
+
 # -- the project corpus -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -81,6 +113,8 @@ def test_no_near_duplicates_across_splits(splits):
         assert sims.max() < d.NEAR_DUPLICATE, f"{other} has a near-duplicate in train (cos {sims.max():.2f})"
     sims = d.cross_similarity([r["text"] for r in splits["test"]], [r["text"] for r in splits["dev"]])
     assert sims.max() < d.NEAR_DUPLICATE
+    corpus = [r for s in d.HASHED_SPLITS for r in splits[s]]
+    assert d.heldout_leaks(splits["heldout"], corpus) == []
 
 
 def test_augmented_records_stay_with_their_original(splits):
