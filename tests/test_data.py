@@ -68,7 +68,8 @@ def _write(path, records):
 def test_heldout_records_stay_out_of_the_hashed_splits(mini_records, tmp_path):
     corpus = [dict(r, id=f"w1-{i:04d}") for i, r in enumerate(mini_records)]
     _write(tmp_path / "raw" / "w1.jsonl", corpus)
-    fresh = dict(mini_records[-1], id="h1-0001", text="Jadwal kapal cepat Ternate–Tidore berubah mulai Senin karena ombak tinggi di selat.")
+    fresh = dict(mini_records[-1], id="h1-0001",
+                 text="Jadwal kapal cepat Ternate–Tidore berubah mulai Senin karena ombak tinggi di selat.")
     _write(tmp_path / "heldout" / "h1.jsonl", [fresh])
     d.build_corpus(tmp_path, augment_share=0.0)
     before = {s: d.split_path(s, tmp_path).read_text() for s in d.HASHED_SPLITS}
