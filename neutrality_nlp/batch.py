@@ -63,7 +63,10 @@ def detect_format(path: str | Path) -> str:
 
 
 def expand_inputs(inputs: Sequence[str | Path]) -> list[str]:
-    """Files from paths, directories (their .jsonl/.csv/.parquet files) and globs, in sorted order."""
+    """Files from paths, directories (their .jsonl/.csv/.parquet files) and globs, in sorted order.
+
+    An existing file is taken as it is, even when its name contains glob characters (``berita [1].jsonl``).
+    """
     out: list[str] = []
     for item in inputs:
         s = str(item)
@@ -74,7 +77,7 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[str]:
             if not files:
                 raise FileNotFoundError(f"no .jsonl/.csv/.parquet files in directory {s}")
             out.extend(files)
-        elif any(ch in s for ch in "*?["):
+        elif any(ch in s for ch in "*?[") and not Path(s).is_file():
             files = sorted(glob.glob(s))
             if not files:
                 raise FileNotFoundError(f"no files match {s}")

@@ -53,7 +53,10 @@ MESSAGES = {
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print ``error: message`` on stderr (unwrapped, so paths stay whole; no markup in the message) and exit."""
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

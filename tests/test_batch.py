@@ -174,3 +174,20 @@ def test_progress_fraction_for_eta(tmp_path):
     calls = []
     score_file(KeywordScorer(), [a, b], tmp_path / "o.jsonl", window=4, progress=lambda *x: calls.append(x))
     assert [c[0] for c in calls] == [4, 8, 10] and calls[-1][3] == 1.0
+
+
+def test_expand_inputs_files_dirs_globs(tmp_path):
+    from neutrality_nlp.batch import expand_inputs
+
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    (tmp_path / "b.csv").write_text("text\n")
+    (tmp_path / "notes.txt").write_text("x")
+    literal = tmp_path / "berita [1].jsonl"  # glob characters in a real file name
+    literal.write_text("{}\n")
+    assert expand_inputs([literal]) == [str(literal)]
+    assert expand_inputs([tmp_path / "*.csv"]) == [str(tmp_path / "b.csv")]
+    assert expand_inputs([tmp_path]) == sorted(str(tmp_path / n) for n in ("a.jsonl", "b.csv", "berita [1].jsonl"))
+    with pytest.raises(FileNotFoundError, match="no files match"):
+        expand_inputs([tmp_path / "*.parquet"])
+    with pytest.raises(FileNotFoundError, match="input not found"):
+        expand_inputs([tmp_path / "missing.jsonl"])

@@ -116,8 +116,13 @@ def test_review_command(scored, tmp_path):
     assert "attending a declaration/registration" in res.output
     assert html_out.read_text(encoding="utf-8").count('class="flag"') == 2
     assert len(sheet.read_text(encoding="utf-8-sig").splitlines()) == 3
-    bad = CliRunner().invoke(app, ["review", str(tmp_path / "in.jsonl")])
-    assert bad.exit_code == 2 and "not a neutrality-nlp score output" in bad.output
+    # an error names the whole path on one line (no wrapping, no markup), however long the path
+    src = tmp_path / ("sangat-panjang-" * 8) / "masukan [mentah].jsonl"
+    src.parent.mkdir()
+    src.write_bytes((tmp_path / "in.jsonl").read_bytes())
+    bad = CliRunner().invoke(app, ["review", str(src)])
+    assert bad.exit_code == 2
+    assert f"error: {src}: record 1: not a neutrality-nlp score output" in bad.output.splitlines()[0]
     assert CliRunner().invoke(app, ["review", str(scored["jsonl"]), "--category", "nope"]).exit_code == 2
 
 
