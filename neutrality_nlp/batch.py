@@ -347,6 +347,15 @@ class RunSummary:
         return done / self.seconds if self.seconds > 0 else 0.0
 
 
+def check_keep_fields(keep_fields: Sequence[str]) -> None:
+    """Refuse kept input fields named like an output field (``categories``, ``score``…): the output's field
+    would hide the input's, and a kept field must never be dropped silently."""
+    clash = [k for k in keep_fields if k in RECORD_FIELDS]
+    if clash:
+        raise ValueError(f"--keep-fields {', '.join(clash)}: an output field has that name; rename the input "
+                         f"field first (output fields: {', '.join(RECORD_FIELDS)})")
+
+
 class BatchRun:
     """The output side of a batch run, shared by the local and the Ray engine: option checks, the resume
     checkpoint, the writer and the summary. Feed it output dicts window by window with :meth:`commit`; each
@@ -355,6 +364,7 @@ class BatchRun:
     def __init__(self, output: str | Path, *, fingerprint: str, keep_fields: Sequence[str] = (),
                  output_format: str | None = None, only_flagged: bool = False, resume: bool = False,
                  overwrite: bool = False) -> None:
+        check_keep_fields(keep_fields)
         self.output = Path(output)
         self.fmt = output_format or detect_format(self.output)
         if self.fmt not in FORMATS:

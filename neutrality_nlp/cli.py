@@ -161,13 +161,14 @@ def score(
 
     Exit code 0: every record scored; 3: finished, but some records carry an ``error``; 2: bad usage.
     """
-    from neutrality_nlp.batch import EXIT_RECORD_ERRORS, expand_inputs, score_file
+    from neutrality_nlp.batch import EXIT_RECORD_ERRORS, check_keep_fields, expand_inputs, score_file
     from neutrality_nlp.scoring import PRECISIONS
 
     if precision not in PRECISIONS:
         _fail(f"--precision must be one of {', '.join(PRECISIONS)}")
     keep = [f for f in keep_fields.split(",") if f]
     try:
+        check_keep_fields(keep)
         expand_inputs(inputs)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))

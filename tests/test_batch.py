@@ -191,3 +191,11 @@ def test_expand_inputs_files_dirs_globs(tmp_path):
         expand_inputs([tmp_path / "*.parquet"])
     with pytest.raises(FileNotFoundError, match="input not found"):
         expand_inputs([tmp_path / "missing.jsonl"])
+
+
+def test_kept_field_named_like_an_output_field_is_refused(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Camat hadir di deklarasi.", "categories": ["x"]}) + "\n")
+    with pytest.raises(ValueError, match="--keep-fields categories: an output field has that name"):
+        score_file(KeywordScorer(), [src], tmp_path / "out.jsonl", keep_fields=["url", "categories"])
+    assert not (tmp_path / "out.jsonl").exists()
