@@ -212,9 +212,14 @@ READERS: dict[str, Callable[[str], Iterator[_Row]]] = {"jsonl": _read_jsonl, "cs
 
 # -- writers --------------------------------------------------------------------------------------------
 
+def flat_value(value: Any) -> Any:
+    """A nested value (dict, list) JSON-encoded for a CSV/Parquet cell; anything else unchanged."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+
+
 def _flat(d: dict[str, Any]) -> dict[str, Any]:
     """Nested values JSON-encoded for CSV/Parquet columns."""
-    return {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for k, v in d.items()}
+    return {k: flat_value(v) for k, v in d.items()}
 
 
 class _Checkpoint:

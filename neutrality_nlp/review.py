@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neutrality_nlp.batch import READERS, detect_format, expand_inputs
+from neutrality_nlp.batch import READERS, detect_format, expand_inputs, flat_value
 from neutrality_nlp.labels import CATEGORIES, CATEGORY_NAMES
 from neutrality_nlp.records import Evidence, ScoreRecord
 
@@ -173,9 +173,7 @@ def _round(x: float | None) -> str:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+    return "" if value is None else str(flat_value(value))
 
 
 # -- HTML ------------------------------------------------------------------------------------------------
