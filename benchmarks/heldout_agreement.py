@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--agreed-out", type=Path, help="write the records both annotators agree on (JSONL)")
     args = ap.parse_args()
     root = data_dir() / "heldout"
-    records = [r for f in heldout_files() for r in load_records(f, strict=True)]
+    records = [r for f in heldout_files(name="heldout") for r in load_records(f, strict=True)]
     second = load_second(root)
     missing = [r["id"] for r in records if r["id"] not in second]
     both = [r for r in records if r["id"] in second]

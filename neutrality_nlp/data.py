@@ -2,9 +2,10 @@
 
 A *record* is a plain dict with the fields of ``data/SCHEMA.md``. The project's corpus lives in
 ``data/raw/*.jsonl`` (written records) and ``data/splits/{train,dev,test}.jsonl`` (built by
-``neutrality-nlp data build``: validated, near-duplicates grouped, augmented, split). Records in
-``data/heldout/*.jsonl`` were written later, for evaluation only: they always land in
-``data/splits/heldout.jsonl``, and a build fails if one is a near-duplicate of a corpus record.
+``neutrality-nlp data build``: validated, near-duplicates grouped, augmented, split). The held-out sets
+(``data/heldout/*.jsonl``, ``data/heldout_long/*.jsonl``) were written later, for evaluation only: each lands in its
+own split file (``data/splits/heldout.jsonl``, ``heldout_long.jsonl``), and a build fails if one of their records is
+a near-duplicate of a corpus record.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from neutrality_nlp.labels import ACTORS, BOUNDARIES, CATEGORIES, ELECTIONS, GEN
 
 #: The held-out split: records written after the models were chosen, never used to train, tune or choose.
 HELDOUT = "heldout"
+#: Every held-out set (folder ``data/<name>/``, split ``data/splits/<name>.jsonl``): ``heldout_long`` holds
+#: article-length texts (150-600 words), which ``heldout`` turned out to lack.
+HELDOUT_SETS: tuple[str, ...] = (HELDOUT, "heldout_long")
 #: Splits assigned by hashing the near-duplicate group (``data/raw``).
 HASHED_SPLITS: tuple[str, ...] = ("train", "dev", "test")
-SPLITS: tuple[str, ...] = (*HASHED_SPLITS, HELDOUT)
+SPLITS: tuple[str, ...] = (*HASHED_SPLITS, *HELDOUT_SETS)
 #: Fraction of groups per hashed split.
 SPLIT_FRACTIONS: dict[str, float] = {"train": 0.70, "dev": 0.15, "test": 0.15}
 
@@ -213,9 +217,11 @@ def raw_files(root: Path | None = None) -> list[Path]:
     return sorted(((root or data_dir()) / "raw").glob("*.jsonl"))
 
 
-def heldout_files(root: Path | None = None) -> list[Path]:
-    """The held-out record files (``data/heldout/*.jsonl``), evaluation only."""
-    return sorted(((root or data_dir()) / HELDOUT).glob("*.jsonl"))
+def heldout_files(root: Path | None = None, name: str | None = None) -> list[Path]:
+    """The record files of one held-out set (``data/<name>/*.jsonl``), or of all of them; evaluation only."""
+    if name is not None and name not in HELDOUT_SETS:
+        raise ValueError(f"unknown held-out set {name!r}; expected one of {HELDOUT_SETS}")
+    return [f for n in ([name] if name else HELDOUT_SETS) for f in sorted(((root or data_dir()) / n).glob("*.jsonl"))]
 
 
 def split_path(split: str, root: Path | None = None) -> Path:
@@ -455,32 +461,35 @@ def heldout_leaks(heldout: Sequence[dict[str, Any]], corpus: Sequence[dict[str, 
 
 
 def build_corpus(root: Path | None = None, *, augment_share: float = 0.3, seed: int = 13) -> dict[str, Any]:
-    """Build ``data/splits/*.jsonl`` and ``data/README.md`` from ``data/raw`` and ``data/heldout``.
+    """Build ``data/splits/*.jsonl`` and ``data/README.md`` from ``data/raw`` and the held-out folders.
 
     Steps: validate; group near-duplicates (char 4-gram cosine ≥ :data:`NEAR_DUPLICATE`) so they land in
     one split; assign splits by hashing the group; augment a share of *train* records (variants keep the
-    original's group); put every ``data/heldout`` record in the held-out split (grouped among themselves,
-    never augmented, and refused if one is a near-duplicate of a corpus record, so the corpus splits do not
-    depend on the held-out set); write splits and the generated dataset card. Deterministic.
+    original's group); put every record of a held-out folder (:data:`HELDOUT_SETS`) in that set's split
+    (grouped among themselves, never augmented, and refused if one is a near-duplicate of a corpus record, so
+    the corpus splits do not depend on the held-out sets); write splits and the generated dataset card.
+    Deterministic.
     """
     import random
 
     root = root or data_dir()
-    files, held_files = raw_files(root), heldout_files(root)
-    errors = validate_files([*files, *held_files])
+    files = raw_files(root)
+    errors = validate_files([*files, *heldout_files(root)])
     if errors:
         raise DataError(f"{len(errors)} invalid records, first: {errors[0]}")
-    records, heldout = _load_written(files), _load_written(held_files)
-    leaks = heldout_leaks(heldout, records)
+    records = _load_written(files)
+    held = {name: _load_written(heldout_files(root, name)) for name in HELDOUT_SETS}
+    leaks = [x for recs in held.values() for x in heldout_leaks(recs, records)]
     if leaks:
         raise DataError(f"{len(leaks)} held-out record(s) are near-duplicates of corpus records; rewrite or "
                         f"remove them: {', '.join(leaks)}")
     assign_groups(records, NEAR_DUPLICATE)
     for r in records:
         r["split"] = split_of(r["group"])
-    assign_groups(heldout, NEAR_DUPLICATE)
-    for r in heldout:
-        r["split"] = HELDOUT
+    for name, recs in held.items():
+        assign_groups(recs, NEAR_DUPLICATE)
+        for r in recs:
+            r["split"] = name
     rng = random.Random(seed)
     augmented = []
     for r in records:
@@ -488,6 +497,7 @@ def build_corpus(root: Path | None = None, *, augment_share: float = 0.3, seed: 
             a = augment(r, rng)
             if a is not None:
                 augmented.append(a)
+    heldout = [r for recs in held.values() for r in recs]
     everything = records + augmented + heldout
     for split in SPLITS:
         write_jsonl([r for r in everything if r["split"] == split], split_path(split, root))
@@ -510,7 +520,7 @@ def corpus_checks(root: Path | None = None) -> list[str]:
     raw_ids, built_ids = Counter(r["id"] for r in raw), Counter(r["id"] for r in written)
     if raw_ids != built_ids:
         problems.append("splits are out of date with data/raw and data/heldout: run `neutrality-nlp data build`")
-    stats = corpus_stats([r for r in written if r.get("split") != HELDOUT])
+    stats = corpus_stats([r for r in written if r.get("split") not in HELDOUT_SETS])
     if stats["records"] < MIN_WRITTEN_RECORDS:
         problems.append(f"corpus has {stats['records']} written records; target ≥ {MIN_WRITTEN_RECORDS}")
     if stats["positive_share"] < MIN_POSITIVE_SHARE:
@@ -559,12 +569,13 @@ Project-written Indonesian texts (news reports, opinion pieces, social posts) la
   ({hard / max(negs, 1):.1%} of negatives)
 - texts of 600+ words: **{w['long_600_words']}**
 - splits (train/dev/test by near-duplicate group, char 4-gram cosine ≥ {NEAR_DUPLICATE}): """ + ", ".join(
-        f"{s} {len(by_split[s])}" for s in SPLITS) + ("" if not by_split[HELDOUT] else f"""
+        f"{s} {len(by_split[s])}" for s in SPLITS) + ("" if not any(by_split[h] for h in HELDOUT_SETS) else f"""
 
-The **heldout** split is `data/heldout/*.jsonl`: records written on 2026-12-02, after every shipped model was
-trained and chosen, by writers who did not see the corpus files. It is for evaluation only (never train,
-threshold or model choice) and holds no near-duplicate (cosine ≥ {NEAR_DUPLICATE}) of a train/dev/test record:
-the build refuses one.""") + """
+The held-out splits are `data/heldout/*.jsonl` (**heldout**) and `data/heldout_long/*.jsonl` (**heldout_long**,
+article-length texts of 150–600 words): records written on 2026-12-02, after every shipped model was trained and
+chosen, by writers who did not see the corpus files (how, and what each may be used for: their `PROTOCOL.md`).
+They are for evaluation only (never train, threshold or model choice) and hold no near-duplicate
+(cosine ≥ {NEAR_DUPLICATE}) of a train/dev/test record: the build refuses one.""") + """
 
 Extra training negatives from the licensed public corpora in `../shared/corpora` are *not* part of these files:
 they are sampled at training time by `neutrality_nlp.corpora.extra_negatives` (source `corpus:<name>`).

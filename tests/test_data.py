@@ -76,7 +76,8 @@ def test_heldout_records_stay_out_of_the_hashed_splits(mini_records, tmp_path):
     held = d.load_split("heldout", tmp_path)
     assert [r["id"] for r in held] == ["h1-0001"] and held[0]["split"] == "heldout"
     assert all(r["split"] in d.HASHED_SPLITS for s in d.HASHED_SPLITS for r in d.load_split(s, tmp_path))
-    assert "The **heldout** split" in (tmp_path / "README.md").read_text()
+    assert "The held-out splits are" in (tmp_path / "README.md").read_text()
+    assert d.load_split("heldout_long", tmp_path) == []
     # the hashed splits do not depend on the held-out set
     (tmp_path / "heldout" / "h1.jsonl").unlink()
     d.build_corpus(tmp_path, augment_share=0.0)
@@ -84,10 +85,11 @@ def test_heldout_records_stay_out_of_the_hashed_splits(mini_records, tmp_path):
     assert d.load_split("heldout", tmp_path) == []
 
 
-def test_heldout_near_duplicate_of_corpus_is_refused(mini_records, tmp_path):
+@pytest.mark.parametrize("folder", ["heldout", "heldout_long"])
+def test_heldout_near_duplicate_of_corpus_is_refused(mini_records, tmp_path, folder):
     corpus = [dict(r, id=f"w1-{i:04d}") for i, r in enumerate(mini_records)]
     _write(tmp_path / "raw" / "w1.jsonl", corpus)
-    _write(tmp_path / "heldout" / "h1.jsonl", [dict(corpus[0], id="h1-0001")])
+    _write(tmp_path / folder / "h1.jsonl", [dict(corpus[0], id="h1-0001")])
     with pytest.raises(d.DataError, match=r"1 held-out record\(s\) are near-duplicates.*h1-0001 \(cosine 1.00\)"):
         d.build_corpus(tmp_path)
     assert not d.split_path("heldout", tmp_path).exists()
@@ -116,7 +118,8 @@ def test_no_near_duplicates_across_splits(splits):
     assert sims.max() < d.NEAR_DUPLICATE
     # the build's rule: no held-out record near a written train/dev/test record
     corpus = [r for s in d.HASHED_SPLITS for r in splits[s] if not r.get("augmented_from")]
-    assert d.heldout_leaks(splits["heldout"], corpus) == []
+    for name in d.HELDOUT_SETS:
+        assert d.heldout_leaks(splits[name], corpus) == []
 
 
 def test_augmented_records_stay_with_their_original(splits):
