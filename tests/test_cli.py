@@ -231,3 +231,13 @@ def test_info_lists_models():
 def test_data_validate_passes_on_corpus():
     r = runner.invoke(app, ["data", "validate"])
     assert r.exit_code == 0, r.output
+
+
+def test_score_refuses_a_kept_field_named_like_an_output_field(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Camat hadir.", "score": 3}) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["score", str(src), "-o", str(tmp_path / "out.jsonl"), "-m", "baseline",
+                                   "--keep-fields", "url,score"])
+    assert res.exit_code == 2
+    assert "--keep-fields score: an output field has that name" in res.output
+    assert not (tmp_path / "out.jsonl").exists()
