@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from neutrality_nlp.data import HELDOUT_SETS, SPLITS
+
 app = typer.Typer(
     help="Find Indonesian text showing civil servants (ASN) campaigning or taking sides in elections.",
     no_args_is_help=True,
@@ -25,6 +27,8 @@ app.add_typer(data_app, name="data")
 
 out = Console()
 err = Console(stderr=True)
+#: Help of the labelled-data argument of evaluate / compare.
+LABELLED_HELP = f"Labelled JSONL/CSV file(s), or a split name: {'/'.join(SPLITS)}."
 
 MESSAGES = {
     "id": {
@@ -403,8 +407,8 @@ def _warn_predates(config: Path | None, data: dict[str, Any], given: set[str]) -
 
 
 def _load_labelled(data: list[Path], text_field: str, label_field: str) -> tuple[list[Path], list[dict[str, Any]]]:
-    """Labelled records from files or split names (``train``/``dev``/``test``/``heldout``); exits on bad data."""
-    from neutrality_nlp.data import SPLITS, DataError, load_records, split_path
+    """Labelled records from files or split names (:data:`~neutrality_nlp.data.SPLITS`); exits on bad data."""
+    from neutrality_nlp.data import DataError, load_records, split_path
 
     paths = [split_path(str(p)) if str(p) in SPLITS else p for p in data]
     try:
@@ -438,7 +442,7 @@ def _fmt(share: float | None) -> str:
 
 @app.command()
 def evaluate(
-    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test/heldout."),
+    data: list[Path] = typer.Argument(..., help=LABELLED_HELP),
     model: str = typer.Option("default", "--model", "-m", help="Model name or path."),
     json_out: Path | None = typer.Option(None, "--json-out", help="Also write the report as JSON."),
     text_field: str = typer.Option("text", help="Field holding the text."),
@@ -508,7 +512,7 @@ def evaluate(
 
 @app.command()
 def compare(
-    data: list[Path] = typer.Argument(..., help="Labelled JSONL/CSV file(s), or a split name: train/dev/test/heldout."),
+    data: list[Path] = typer.Argument(..., help=LABELLED_HELP),
     models: list[str] = typer.Option(["default", "baseline"], "--model", "-m",
                                      help="Model name or path; repeat for each model to compare."),
     n_boot: int = typer.Option(2000, "--bootstrap", min=100, help="Bootstrap rounds."),
@@ -596,7 +600,8 @@ def info() -> None:
 
 @data_app.command("validate")
 def data_validate(
-    paths: list[Path] = typer.Argument(None, help="JSONL files (default: data/raw/*.jsonl and data/heldout/*.jsonl)."),
+    paths: list[Path] = typer.Argument(None, help="JSONL files (default: data/raw/*.jsonl and "
+                               + ", ".join(f"data/{h}/*.jsonl" for h in HELDOUT_SETS) + ")."),
     corpus_checks: bool = typer.Option(True, help="Also check the corpus composition targets."),
 ) -> None:
     """Check every record against the schema (and the corpus composition targets)."""
