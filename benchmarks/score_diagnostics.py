@@ -36,15 +36,16 @@ def main() -> None:
     args = ap.parse_args()
     runs: dict[str, dict[str, tuple[int, float, bool]]] = {}
     for path in args.scored:
-        rows = {}
+        rows, model = {}, "?"
         for rec in read_scored([path]):
+            model = rec.model or model
             if rec.error or rec.score is None:
                 raise SystemExit(f"{path}: record {rec.id} was not scored ({rec.error})")
             gold = rec.extra.get("flag")
             if gold not in (0, 1, "0", "1"):
                 raise SystemExit(f"{path}: record {rec.id} has no gold 'flag' (score with --keep-fields flag)")
             rows[str(rec.id)] = (int(gold), float(rec.score), bool(rec.flagged))
-        runs[f"{path.name} ({next(iter(read_scored([path]))).model})"] = rows
+        runs[f"{path.name} ({model})"] = rows
     ids = sorted(set.intersection(*(set(r) for r in runs.values())))
     if not ids:
         raise SystemExit("the files share no record ids")
